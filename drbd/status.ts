@@ -87,11 +87,9 @@ export function parseStatus(text: string): ResourceState[] {
       continue;
     }
     if (!res) throw new DrbdParseError('indented line before any resource', raw);
-    if (
-      indent > curIndent &&
-      !(named && cur?.kind === 'resource') &&
-      !(first.startsWith('volume:') && cur?.kind === 'connection')
-    ) {
+    if (!named && !first.startsWith('volume:')) {
+      if (indent <= curIndent)
+        throw new DrbdParseError('continuation line not indented under its object', raw);
       const f = parseKeyValues([first, ...rest], raw);
       if (cur?.kind === 'resource') Object.assign(resFields, f);
       else if (cur) Object.assign(cur.f, f);
