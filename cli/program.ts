@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { errorMessage, UsageError, XlssError } from '../common/errors.js';
 import { CommandError } from '../common/runner.js';
-import { UsageError, XlssError, errorMessage } from '../common/errors.js';
 
 /** Exit codes of every `xlss` command. */
 export const EXIT_OK = 0;

@@ -33,7 +33,11 @@ export class FakeRunner implements CommandRunner {
   private readonly rules: { match: Matcher; response: FakeResponse | FakeResponse[]; once: boolean }[] = [];
 
   /** Answer calls of `command` whose args start with `argsPrefix` (or match a predicate). */
-  on(command: string, argsPrefix: readonly string[] | Matcher, response: FakeResponse | FakeResponse[]): this {
+  on(
+    command: string,
+    argsPrefix: readonly string[] | Matcher,
+    response: FakeResponse | FakeResponse[],
+  ): this {
     return this.addRule(command, argsPrefix, response, false);
   }
 

@@ -13,6 +13,8 @@ export interface RunOptions {
   /** Read-only calls (reports, status) are logged at debug level, changes at info. */
   readOnly?: boolean;
   env?: Record<string, string>;
+  /** Working directory of the process. */
+  cwd?: string;
 }
 
 export interface RunResult {
@@ -81,10 +83,14 @@ export class CommandError extends XlssError {
         : init.exitCode === undefined
           ? 'could not start'
           : `exited with ${init.exitCode}`;
-    const causeMsg = init.exitCode === undefined && init.cause instanceof Error ? `: ${init.cause.message}` : '';
+    const causeMsg =
+      init.exitCode === undefined && init.cause instanceof Error ? `: ${init.cause.message}` : '';
     super(
       'ECOMMAND',
-      `${init.command} ${init.args.join(' ')} ${why}${stderr ? `: ${stderr}` : causeMsg}`.replace(/\s+/g, ' '),
+      `${init.command} ${init.args.join(' ')} ${why}${stderr ? `: ${stderr}` : causeMsg}`.replace(
+        /\s+/g,
+        ' ',
+      ),
       { cause: init.cause },
     );
     this.command = init.command;
@@ -133,6 +139,7 @@ export class ExecaRunner implements CommandRunner {
       extendEnv: true,
       timeout: options.timeoutMs ?? this.timeoutMs,
       cancelSignal: options.signal,
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
     });
     const durationMs = performance.now() - started;
@@ -195,4 +202,48 @@ export class ExecaRunner implements CommandRunner {
       },
     };
   }
+}
+
+/**
+ * A process whose output the caller forwards as it comes (the lab's guest agent runs
+ * operators' commands this way). Same rules as the runner: no shell, LC_ALL=C.
+ */
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+) {
+  return execa(command, [...args], {
+    shell: false,
+    reject: false,
+    buffer: false,
+    env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+  });
+}
+
+/**
+ * Starts a process that outlives its caller (the lab's broker): own session, output
+ * appended to `logFile`, not waited for. Returns its pid.
+ */
+export async function startDetached(
+  command: string,
+  args: readonly string[],
+  options: { logFile: string; env?: Record<string, string> },
+): Promise<number> {
+  const child = execa(command, [...args], {
+    shell: false,
+    detached: true,
+    stdin: 'ignore',
+    stdout: { file: options.logFile, append: true },
+    stderr: { file: options.logFile, append: true },
+    reject: false,
+    cleanup: false,
+    env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+  });
+  child.unref();
+  child.catch(() => {});
+  if (child.pid === undefined) throw new CommandError({ command, args, cause: new Error('no pid') });
+  return child.pid;
 }

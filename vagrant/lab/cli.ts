@@ -1,6 +1,164 @@
 import type { Command } from 'commander';
+import { UsageError } from '../../common/errors.js';
+import { createLogger } from '../../common/log.js';
+import { ExecaRunner } from '../../common/runner.js';
+import { LabBroker } from './broker.js';
+import { defaultLabDir, labConfig } from './config.js';
+import { Lab, type NodeStatus } from './lab.js';
+import { requireState } from './state.js';
+
+function labFrom(cmd: Command): Lab {
+  const opts = cmd.optsWithGlobals() as { dir?: string };
+  const dir = labConfig({ dir: opts.dir }).dir;
+  const log = createLogger();
+  return new Lab(dir, {
+    runner: new ExecaRunner({ logger: log }),
+    log,
+    progress: (line) => process.stderr.write(`xlss lab: ${line}\n`),
+  });
+}
+
+export function formatNodeTable(nodes: NodeStatus[]): string {
+  const rows = [
+    ['NODE', 'ADDRESS', 'STATE', 'NETWORK', 'DATA DISK', 'UPTIME'],
+    ...nodes.map((n) => [
+      n.name,
+      n.ip,
+      !n.running ? 'stopped' : n.ready ? 'ready' : 'booting',
+      n.partitioned ? 'partitioned' : 'connected',
+      n.diskFailed ? 'failing' : 'ok',
+      n.uptimeS !== undefined ? `${Math.round(n.uptimeS)}s` : '-',
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function nodeCommand(
+  lab: Command,
+  name: string,
+  description: string,
+  action: (l: Lab, node: string) => Promise<void>,
+): void {
+  lab
+    .command(`${name} <node>`)
+    .description(description)
+    .action(async (node: string, _opts: unknown, cmd: Command) => {
+      await action(labFrom(cmd), node);
+    });
+}
 
 /** `xlss lab …`: the qemu lab. */
 export function registerLabCommands(program: Command): void {
-  program.command('lab').description('the lab: qemu guests with real LVM and DRBD');
+  const lab = program
+    .command('lab')
+    .description('the lab: qemu guests with real LVM and DRBD, to provision, crash and fail over')
+    .option(
+      '--dir <dir>',
+      `where the lab keeps its state, disks and logs (env XLSS_LAB_DIR; default ${defaultLabDir()})`,
+    );
+
+  lab
+    .command('up')
+    .description('boot a lab of guests, each with a data disk for LVM and a state disk')
+    .option('--nodes <n>', 'number of guests (1-9)', '3')
+    .option('--disk <size>', 'size of each data disk', '2GiB')
+    .option('--memory <MiB>', 'memory of each guest in MiB', '768')
+    .option(
+      '--init <init>',
+      'PID 1 of the guests: busybox (fast) or systemd (runs the units under systemd/)',
+      'busybox',
+    )
+    .option('--accel <accel>', 'tcg (default, works everywhere) or kvm (only where KVM works)', 'tcg')
+    .option('--output <format>', 'table or json', 'table')
+    .action(async (opts: Record<string, string>, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as { dir?: string };
+      const config = labConfig({ ...opts, dir: g.dir });
+      const l = labFrom(cmd);
+      await l.up(config, { install: process.env.XLSS_LAB_INSTALL === '1' });
+      printStatus(await l.status(), opts.output ?? 'table');
+    });
+
+  lab
+    .command('status')
+    .description('show the nodes of the running lab')
+    .option('--output <format>', 'table or json', 'table')
+    .action(async (opts: { output: string }, cmd: Command) => {
+      printStatus(await labFrom(cmd).status(), opts.output);
+    });
+
+  lab
+    .command('exec <node> <command...>')
+    .description(
+      'run a command on a node; its output and exit code are passed through (use -- before the command)',
+    )
+    .option('--stdin', 'forward standard input to the command')
+    .option('--timeout <seconds>', 'kill the command after this many seconds')
+    .action(
+      async (node: string, argv: string[], opts: { stdin?: boolean; timeout?: string }, cmd: Command) => {
+        let stdin: string | undefined;
+        if (opts.stdin) {
+          const chunks: Buffer[] = [];
+          for await (const c of process.stdin) chunks.push(c as Buffer);
+          stdin = Buffer.concat(chunks).toString();
+        }
+        if (opts.timeout !== undefined && !/^\d+$/.test(opts.timeout))
+          throw new UsageError(`--timeout: must be a whole number of seconds, got "${opts.timeout}"`);
+        const r = await labFrom(cmd).exec(node, argv, {
+          ...(stdin !== undefined ? { stdin } : {}),
+          ...(opts.timeout ? { timeoutMs: Number(opts.timeout) * 1000 } : {}),
+          onStdout: (c) => process.stdout.write(c),
+          onStderr: (c) => process.stderr.write(c),
+        });
+        if (r.error && r.exitCode !== 0) process.stderr.write(`xlss: ${node}: ${r.error}\n`);
+        process.exitCode = r.exitCode ?? 1;
+      },
+    );
+
+  nodeCommand(lab, 'crash', 'kill a node at once, like a power cut (no clean shutdown)', (l, n) =>
+    l.crash(n),
+  );
+  nodeCommand(lab, 'start', 'boot a stopped node again with the same disks', (l, n) => l.start(n));
+  nodeCommand(lab, 'partition', "cut a node's network off", (l, n) => l.partition(n));
+  nodeCommand(lab, 'heal', "restore a node's network", (l, n) => l.heal(n));
+  nodeCommand(lab, 'disk-fail', "make every read and write of a node's data disk fail", (l, n) =>
+    l.diskFail(n),
+  );
+  nodeCommand(lab, 'disk-heal', "make a node's data disk work again", (l, n) => l.diskHeal(n));
+
+  lab
+    .command('down')
+    .description('stop every guest and remove the namespace, taps and files (idempotent)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await labFrom(cmd).down();
+    });
+
+  lab
+    .command('broker', { hidden: true })
+    .description('(internal) the long-lived process that relays commands to the guests')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as { dir?: string };
+      const state = requireState(labConfig({ dir: g.dir }).dir);
+      const log = createLogger({ level: 'info' });
+      const broker = new LabBroker(state, log);
+      await broker.listen();
+      process.on('SIGTERM', () => {
+        broker.close();
+        process.exit(0);
+      });
+      await new Promise(() => {});
+    });
+}
+
+function printStatus(nodes: NodeStatus[], output: string): void {
+  if (output === 'json') process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`);
+  else if (output === 'table') process.stdout.write(`${formatNodeTable(nodes)}\n`);
+  else throw new UsageError(`--output: must be "table" or "json", got "${output}"`);
 }

@@ -1,0 +1,184 @@
+import { createConnection } from 'node:net';
+import { XlssError } from '../../common/errors.js';
+import {
+  CommandError,
+  type CommandRunner,
+  type LineStream,
+  type RunOptions,
+  type RunResult,
+  type StreamOptions,
+} from '../../common/runner.js';
+import { type BrokerToClient, type ClientRequest, lineReader, type NodeLink } from './protocol.js';
+
+export interface ExecOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** null when the command was killed by a signal or the guest went away. */
+  exitCode: number | null;
+  signal: string | null;
+  error?: string;
+}
+
+/** Talks to the lab's broker: runs commands on guests and reads the agents' status. */
+export class LabClient {
+  constructor(readonly brokerSocket: string) {}
+
+  private request(
+    req: ClientRequest,
+    onMsg: (m: BrokerToClient) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const sock = createConnection(this.brokerSocket);
+      const abort = () => sock.destroy();
+      signal?.addEventListener('abort', abort, { once: true });
+      sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+      sock.on(
+        'data',
+        lineReader((m) => onMsg(m as BrokerToClient)),
+      );
+      sock.on('error', (err) =>
+        reject(
+          new XlssError('ELABBROKER', `cannot reach the lab broker at ${this.brokerSocket}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
+      );
+      sock.on('close', () => {
+        signal?.removeEventListener('abort', abort);
+        resolve();
+      });
+    });
+  }
+
+  async status(): Promise<NodeLink[]> {
+    let nodes: NodeLink[] = [];
+    await this.request({ op: 'status' }, (m) => {
+      if (m.ev === 'status') nodes = m.nodes;
+    });
+    return nodes;
+  }
+
+  async exec(node: string, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let exit: Extract<BrokerToClient, { ev: 'exit' }> | undefined;
+    let brokerError: string | undefined;
+    await this.request(
+      {
+        op: 'exec',
+        node,
+        argv,
+        ...(opts.stdin !== undefined ? { stdin: Buffer.from(opts.stdin).toString('base64') } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      },
+      (m) => {
+        if (m.ev === 'stdout' || m.ev === 'stderr') {
+          const chunk = Buffer.from(m.data, 'base64');
+          (m.ev === 'stdout' ? out : err).push(chunk);
+          (m.ev === 'stdout' ? opts.onStdout : opts.onStderr)?.(chunk);
+        } else if (m.ev === 'exit') exit = m;
+        else if (m.ev === 'error') brokerError = m.message;
+      },
+      opts.signal,
+    );
+    if (brokerError) throw new XlssError('ELABEXEC', brokerError);
+    if (!exit) {
+      if (opts.signal?.aborted)
+        return { stdout: '', stderr: '', exitCode: null, signal: 'SIGTERM', error: 'aborted' };
+      throw new XlssError('ELABEXEC', `${node}: the broker closed the connection without an exit status`);
+    }
+    return {
+      stdout: Buffer.concat(out).toString(),
+      stderr: Buffer.concat(err).toString(),
+      exitCode: exit.code,
+      signal: exit.signal ?? null,
+      ...(exit.error ? { error: exit.error } : {}),
+    };
+  }
+}
+
+/** A CommandRunner whose commands run on one lab guest: the adapters, pointed at a real node. */
+export class GuestRunner implements CommandRunner {
+  constructor(
+    readonly client: LabClient,
+    readonly node: string,
+    private readonly defaultTimeoutMs = 120_000,
+  ) {}
+
+  async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const started = performance.now();
+    const r = await this.client.exec(this.node, [command, ...args], {
+      ...(options.input !== undefined ? { stdin: options.input } : {}),
+      env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+      timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const durationMs = performance.now() - started;
+    if (r.exitCode === null || r.exitCode === 127) {
+      throw new CommandError({
+        command,
+        args,
+        exitCode: r.exitCode ?? undefined,
+        stderr: r.stderr || r.error || '',
+        stdout: r.stdout,
+        timedOut: r.error === 'timed out',
+        aborted: options.signal?.aborted ?? false,
+      });
+    }
+    if (r.exitCode !== 0 && options.reject !== false)
+      throw new CommandError({ command, args, exitCode: r.exitCode, stderr: r.stderr, stdout: r.stdout });
+    return { command, args, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, durationMs };
+  }
+
+  stream(command: string, args: readonly string[], options: StreamOptions = {}): LineStream {
+    const controller = new AbortController();
+    options.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    const queue: string[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let partial = '';
+    const exited = this.client
+      .exec(this.node, [command, ...args], {
+        env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+        signal: controller.signal,
+        onStdout: (chunk) => {
+          const parts = (partial + chunk.toString()).split('\n');
+          partial = parts.pop() ?? '';
+          queue.push(...parts);
+          wake?.();
+        },
+      })
+      .then((r) => r.exitCode ?? -1)
+      .finally(() => {
+        done = true;
+        wake?.();
+      });
+    exited.catch(() => {});
+    async function* lines(): AsyncGenerator<string> {
+      for (;;) {
+        const line = queue.shift();
+        if (line !== undefined) {
+          yield line;
+          continue;
+        }
+        if (done) return;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+        wake = undefined;
+      }
+    }
+    return { lines: lines(), exited, stop: () => controller.abort() };
+  }
+}

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Runs in a lab guest right after switch_root (as PID 1, briefly): makes the node out of
+# the host's read-only root and a tmpfs overlay, then hands PID 1 to busybox init, which
+# keeps the lab agent running and reaps orphans.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "${w#*=}";; esac; done; }
+NODE=$(arg xlss.node)
+IP=$(arg xlss.ip)
+AGENT=$(arg xlss.agent)
+INIT=$(arg xlss.init)
+HERE=$(dirname "$0")
+log() { echo "xlss-setup: $*"; }
+
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
+hostname "$NODE"
+echo "$NODE" > /etc/hostname
+
+# What every xlss node needs (shared with the Vagrant provisioner).
+sh "$HERE/../../node-setup.sh" --no-udev || log "node setup failed"
+
+modprobe -a virtio_blk virtio_net virtio_console virtio_rng 2>/dev/null
+ip link set lo up
+ip link set eth0 up && ip addr add "$IP" dev eth0 || log "network setup failed"
+
+# udev would name disks by serial; without it, make the same links ourselves.
+mkdir -p /dev/disk/by-id
+for b in /sys/block/vd*; do
+  s=$(cat "$b/serial" 2>/dev/null) && [ -n "$s" ] && ln -sf "/dev/${b##*/}" "/dev/disk/by-id/virtio-$s"
+done
+
+# The state disk survives crashes (the overlay does not): daemon state lives there.
+STATE=/dev/disk/by-id/virtio-xlss-state
+if [ -e "$STATE" ]; then
+  blkid "$STATE" >/dev/null 2>&1 || mkfs.ext4 -q -E nodiscard -L xlss-state "$STATE"
+  mkdir -p /var/lib/xlss && mount -t ext4 "$STATE" /var/lib/xlss || log "cannot mount the state disk"
+fi
+
+if [ "$INIT" = systemd ]; then
+  exec sh "$HERE/systemd-init.sh"
+fi
+cat > /etc/inittab <<TAB
+::respawn:/usr/bin/node $AGENT
+::ctrlaltdel:/bin/busybox poweroff -f
+TAB
+log "node $NODE ready for init"
+exec /bin/busybox init

@@ -1,0 +1,396 @@
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { XlssError } from '../../common/errors.js';
+import { type Logger, silentLogger } from '../../common/log.js';
+import { type CommandRunner, startDetached } from '../../common/runner.js';
+import { type ExecResult, LabClient } from './client.js';
+import { hostAddress, type LabConfig, netnsFor, nodeAddressing } from './config.js';
+import { buildInitramfs } from './initramfs.js';
+import { LabNetwork } from './network.js';
+import { checkPrerequisites } from './prereq.js';
+import type { NodeLink } from './protocol.js';
+import { nbdArgs, qemuArgs } from './qemu.js';
+import {
+  findNode,
+  type LabState,
+  livePid,
+  type NodeState,
+  readState,
+  requireState,
+  writeState,
+} from './state.js';
+
+export const XLSS_BIN = new URL('../../../bin/xlss.js', import.meta.url).pathname;
+
+export interface LabDeps {
+  runner: CommandRunner;
+  log?: Logger;
+  /** Progress lines for people ("node2 ready after 9.1 s"). */
+  progress?: (line: string) => void;
+}
+
+export interface NodeStatus {
+  name: string;
+  ip: string;
+  /** qemu is running. */
+  running: boolean;
+  /** The guest's agent answers. */
+  ready: boolean;
+  partitioned: boolean;
+  diskFailed: boolean;
+  bootId?: string;
+  uptimeS?: number;
+}
+
+const BOOT_TIMEOUT_MS = 240_000;
+
+function tail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no console output)';
+  }
+}
+
+function sparseFile(path: string, bytes: bigint): void {
+  if (existsSync(path)) return;
+  const fd = openSync(path, 'w');
+  try {
+    ftruncateSync(fd, Number(bytes));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function killAndWait(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(50);
+  }
+}
+
+/** The qemu lab: boots, breaks and cleans up a cluster of guests with real LVM and DRBD. */
+export class Lab {
+  private readonly runner: CommandRunner;
+  private readonly log: Logger;
+  private readonly progress: (line: string) => void;
+
+  constructor(
+    readonly dir: string,
+    deps: LabDeps,
+  ) {
+    this.runner = deps.runner;
+    this.log = (deps.log ?? silentLogger).child({ component: 'lab' });
+    this.progress = deps.progress ?? (() => {});
+  }
+
+  state(): LabState {
+    return requireState(this.dir);
+  }
+
+  client(): LabClient {
+    return new LabClient(this.state().brokerSocket);
+  }
+
+  /** Anything of a lab in this directory still alive? */
+  private alive(state: LabState): boolean {
+    return (
+      livePid(state.brokerPidFile) !== undefined ||
+      state.nodes.some((n) => livePid(n.qemuPidFile) !== undefined || livePid(n.nbdPidFile) !== undefined)
+    );
+  }
+
+  async up(config: LabConfig, opts: { install?: boolean } = {}): Promise<LabState> {
+    const started = performance.now();
+    const kernel = await checkPrerequisites({
+      runner: this.runner,
+      log: this.log,
+      install: opts.install ?? false,
+    });
+    const existing = readState(this.dir);
+    if (existing && this.alive(existing))
+      throw new XlssError(
+        'ELABRUNNING',
+        `a lab is already running in ${this.dir} (${existing.nodes.length} nodes, up since ${existing.createdAt}); ` +
+          'stop it with "xlss lab down" or use another --dir',
+      );
+    if (existing) {
+      this.progress('cleaning up what a previous lab left behind');
+      await this.down();
+    }
+    mkdirSync(this.dir, { recursive: true });
+    const initrd = await buildInitramfs(this.runner, kernel, this.dir);
+    const netns = netnsFor(this.dir);
+    const base = {
+      version: 1 as const,
+      dir: this.dir,
+      netns,
+      subnet: config.subnet,
+      hostIp: hostAddress(config.subnet),
+      kernel: kernel.vmlinuz,
+      initrd,
+      init: config.init,
+      accel: config.accel,
+      memoryMiB: config.memoryMiB,
+      diskBytes: String(config.diskBytes),
+      createdAt: new Date().toISOString(),
+      brokerPidFile: join(this.dir, 'broker.pid'),
+      brokerSocket: join(this.dir, 'broker.sock'),
+    };
+    const nodes: NodeState[] = [];
+    for (let i = 1; i <= config.nodes; i++) {
+      const a = nodeAddressing(config.subnet, i);
+      const f = (suffix: string) => join(this.dir, `${a.name}${suffix}`);
+      const partial = {
+        ...a,
+        qemuPidFile: f('.qemu.pid'),
+        nbdPidFile: f('.nbd.pid'),
+        agentSocket: f('.agent.sock'),
+        nbdSocket: f('.nbd.sock'),
+        consoleLog: f('.console.log'),
+        dataDisk: f('.data.img'),
+        stateDisk: f('.state.img'),
+        partitioned: false,
+        diskFailed: false,
+      };
+      nodes.push({ ...partial, qemuArgs: qemuArgs(base, partial) });
+    }
+    const state: LabState = { ...base, nodes };
+    // Written before anything starts, so "down" finds everything even if we die midway.
+    writeState(state);
+
+    const net = new LabNetwork(this.runner, netns);
+    await net.create(
+      state.hostIp,
+      nodes.map((n) => n.tap),
+    );
+    for (const n of nodes) {
+      sparseFile(n.dataDisk, config.diskBytes);
+      sparseFile(n.stateDisk, config.stateDiskBytes);
+    }
+    await Promise.all(nodes.map((n) => this.startNbd(n)));
+    await this.startBroker(state);
+    this.progress(
+      `booting ${nodes.length} node${nodes.length > 1 ? 's' : ''} (${config.accel.toUpperCase()})`,
+    );
+    await Promise.all(nodes.map((n) => this.startQemu(state, n)));
+    await this.waitReady(
+      state,
+      nodes.map((n) => n.name),
+      new Map(),
+      started,
+    );
+    this.progress(`lab up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return state;
+  }
+
+  private async startNbd(n: NodeState): Promise<void> {
+    rmSync(n.nbdSocket, { force: true });
+    await this.runner.run('qemu-nbd', nbdArgs(n), { timeoutMs: 30_000 });
+  }
+
+  private async startBroker(state: LabState): Promise<void> {
+    rmSync(state.brokerSocket, { force: true });
+    const pid = await startDetached(process.execPath, [XLSS_BIN, 'lab', 'broker', '--dir', state.dir], {
+      logFile: join(state.dir, 'broker.log'),
+      env: { XLSS_LOG_LEVEL: 'info' },
+    });
+    await import('node:fs').then((fs) => fs.writeFileSync(state.brokerPidFile, `${pid}\n`));
+    for (let i = 0; i < 200; i++) {
+      if (existsSync(state.brokerSocket)) return;
+      if (livePid(state.brokerPidFile) === undefined) break;
+      await sleep(50);
+    }
+    throw new XlssError(
+      'ELABBROKER',
+      `the lab broker did not start:\n${tail(join(state.dir, 'broker.log'))}`,
+    );
+  }
+
+  private async startQemu(state: LabState, n: NodeState): Promise<void> {
+    rmSync(n.agentSocket, { force: true });
+    const net = new LabNetwork(this.runner, state.netns);
+    const [cmd, args] = net.wrap('qemu-system-x86_64', n.qemuArgs);
+    await this.runner.run(cmd, args, { timeoutMs: 60_000 });
+  }
+
+  /** Waits until every named node's agent answers with a boot id other than `previous`. */
+  private async waitReady(
+    state: LabState,
+    names: string[],
+    previous: Map<string, string | undefined>,
+    started: number,
+  ): Promise<void> {
+    const client = new LabClient(state.brokerSocket);
+    const waiting = new Set(names);
+    const deadline = Date.now() + BOOT_TIMEOUT_MS;
+    while (waiting.size > 0) {
+      const links = await client.status();
+      for (const name of [...waiting]) {
+        const link = links.find((l) => l.node === name);
+        if (link?.connected && link.bootId && link.bootId !== previous.get(name)) {
+          waiting.delete(name);
+          this.progress(`${name} ready after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          continue;
+        }
+        const n = findNode(state, name);
+        if (livePid(n.qemuPidFile) === undefined)
+          throw new XlssError(
+            'ELABBOOT',
+            `${name} stopped while booting; its console ends with:\n${tail(n.consoleLog)}`,
+          );
+      }
+      if (waiting.size === 0) break;
+      if (Date.now() > deadline) {
+        const name = [...waiting][0] as string;
+        const hint = state.accel === 'kvm' ? ' (KVM was asked for: try without --accel kvm)' : '';
+        throw new XlssError(
+          'ELABBOOT',
+          `${[...waiting].join(', ')} did not become ready in ${BOOT_TIMEOUT_MS / 1000} s${hint}; ` +
+            `${name}'s console ends with:\n${tail(findNode(state, name).consoleLog)}`,
+        );
+      }
+      await sleep(200);
+    }
+  }
+
+  async status(): Promise<NodeStatus[]> {
+    const state = this.state();
+    let links: NodeLink[] = [];
+    if (livePid(state.brokerPidFile) !== undefined) links = await new LabClient(state.brokerSocket).status();
+    return state.nodes.map((n) => {
+      const link = links.find((l) => l.node === n.name);
+      const running = livePid(n.qemuPidFile) !== undefined;
+      return {
+        name: n.name,
+        ip: n.ip,
+        running,
+        ready: running && (link?.connected ?? false),
+        partitioned: n.partitioned,
+        diskFailed: livePid(n.nbdPidFile) === undefined,
+        ...(link?.bootId && running ? { bootId: link.bootId } : {}),
+        ...(link?.uptimeS !== undefined && running ? { uptimeS: link.uptimeS } : {}),
+      };
+    });
+  }
+
+  async exec(node: string, argv: string[], opts: Parameters<LabClient['exec']>[2] = {}): Promise<ExecResult> {
+    const state = this.state();
+    findNode(state, node);
+    return new LabClient(state.brokerSocket).exec(node, argv, opts);
+  }
+
+  /** The guest dies at once, as on a power cut: qemu is killed, nothing is flushed. */
+  async crash(name: string): Promise<void> {
+    const n = findNode(this.state(), name);
+    await killAndWait(livePid(n.qemuPidFile), 'SIGKILL');
+    this.log.info({ node: name }, 'crashed node');
+  }
+
+  /** Boots a stopped node again with the same disks; waits until it is ready. */
+  async start(name: string): Promise<void> {
+    const started = performance.now();
+    const state = this.state();
+    const n = findNode(state, name);
+    if (livePid(n.qemuPidFile) !== undefined) {
+      this.progress(`${name} is running already`);
+      return;
+    }
+    const before = (await new LabClient(state.brokerSocket).status()).find((l) => l.node === name)?.bootId;
+    if (livePid(n.nbdPidFile) === undefined && !n.diskFailed) await this.startNbd(n);
+    await this.startQemu(state, n);
+    await this.waitReady(state, [name], new Map([[name, before]]), started);
+  }
+
+  private update(name: string, change: Partial<NodeState>): void {
+    const state = this.state();
+    const n = findNode(state, name);
+    Object.assign(n, change);
+    writeState(state);
+  }
+
+  async partition(name: string): Promise<void> {
+    const state = this.state();
+    await new LabNetwork(this.runner, state.netns).partition(findNode(state, name).tap);
+    this.update(name, { partitioned: true });
+  }
+
+  async heal(name: string): Promise<void> {
+    const state = this.state();
+    await new LabNetwork(this.runner, state.netns).heal(findNode(state, name).tap);
+    this.update(name, { partitioned: false });
+  }
+
+  /** The node's data disk starts failing every read and write (its qemu-nbd server dies). */
+  async diskFail(name: string): Promise<void> {
+    const n = findNode(this.state(), name);
+    await killAndWait(livePid(n.nbdPidFile), 'SIGKILL');
+    this.update(name, { diskFailed: true });
+  }
+
+  async diskHeal(name: string): Promise<void> {
+    const n = findNode(this.state(), name);
+    if (livePid(n.nbdPidFile) === undefined) await this.startNbd(n);
+    this.update(name, { diskFailed: false });
+  }
+
+  /**
+   * Stops everything and removes the namespace and files. Idempotent, and works after
+   * the lab tool itself crashed: it also looks for processes that name this directory.
+   */
+  async down(): Promise<void> {
+    const state = readState(this.dir);
+    const pids = new Set<number>();
+    if (state) {
+      for (const f of [state.brokerPidFile, ...state.nodes.flatMap((n) => [n.qemuPidFile, n.nbdPidFile])]) {
+        const pid = livePid(f);
+        if (pid) pids.add(pid);
+      }
+    }
+    for (const pid of processesNaming(this.dir)) pids.add(pid);
+    await Promise.all([...pids].map((pid) => killAndWait(pid, 'SIGKILL')));
+    await new LabNetwork(this.runner, state?.netns ?? netnsFor(this.dir)).destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+    this.log.info({ dir: this.dir, killed: pids.size }, 'lab down');
+  }
+}
+
+/** The lab's own processes (qemu, qemu-nbd, the broker) whose command line mentions `dir`. */
+export function processesNaming(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const prog = argv[0]?.split('/').at(-1) ?? '';
+      const ours =
+        prog.startsWith('qemu-system') ||
+        prog === 'qemu-nbd' ||
+        (argv.includes('lab') && argv.includes('broker') && argv.some((a) => a.endsWith('xlss.js')));
+      if (ours && argv.some((a) => a === dir || a.includes(`${dir}/`))) found.push(Number(entry));
+    } catch {
+      // gone already
+    }
+  }
+  return found;
+}

@@ -1,0 +1,72 @@
+/**
+ * The lab's wire protocol: JSON, one message per line. The host's broker speaks it
+ * with each guest's agent over a virtio-serial port, and clients speak it with the
+ * broker over a unix socket. Output is base64 so any bytes survive.
+ */
+
+export interface ExecRequest {
+  op: 'exec';
+  id: number;
+  argv: string[];
+  /** Standard input, base64. */
+  stdin?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export type HostToGuest = ExecRequest | { op: 'kill'; id: number } | { op: 'ping'; id: number };
+
+export type GuestToHost =
+  | { ev: 'hello'; node: string; bootId: string; uptimeS: number }
+  | { ev: 'pong'; id: number; node: string; bootId: string; uptimeS: number }
+  | { ev: 'stdout' | 'stderr'; id: number; data: string }
+  | { ev: 'exit'; id: number; code: number | null; signal?: string | null; error?: string };
+
+/** Requests a client sends the broker (first line on a new connection). */
+export type ClientRequest =
+  | {
+      op: 'exec';
+      node: string;
+      argv: string[];
+      stdin?: string;
+      env?: Record<string, string>;
+      timeoutMs?: number;
+    }
+  | { op: 'status' };
+
+export interface NodeLink {
+  node: string;
+  connected: boolean;
+  bootId?: string;
+  uptimeS?: number;
+}
+
+export type BrokerToClient =
+  | { ev: 'stdout' | 'stderr'; data: string }
+  | { ev: 'exit'; code: number | null; signal?: string | null; error?: string }
+  | { ev: 'status'; nodes: NodeLink[] }
+  | { ev: 'error'; message: string };
+
+/** Splits a byte stream into lines and hands each parsed JSON message on. */
+export function lineReader(onMessage: (msg: unknown) => void, onBad?: (line: string) => void) {
+  let buf = '';
+  return (chunk: Buffer | string): void => {
+    buf += chunk.toString();
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (line) {
+        let msg: unknown;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          onBad?.(line);
+          msg = undefined;
+        }
+        if (msg !== undefined) onMessage(msg);
+      }
+      nl = buf.indexOf('\n');
+    }
+  };
+}

@@ -1,0 +1,100 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { XlssError } from '../../common/errors.js';
+import type { LabAccel, LabInit } from './config.js';
+
+export interface NodeState {
+  name: string;
+  index: number;
+  ip: string;
+  mac: string;
+  tap: string;
+  qemuPidFile: string;
+  nbdPidFile: string;
+  agentSocket: string;
+  nbdSocket: string;
+  consoleLog: string;
+  dataDisk: string;
+  stateDisk: string;
+  /** How qemu was started, so `lab start` boots the node again the same way. */
+  qemuArgs: string[];
+  partitioned: boolean;
+  diskFailed: boolean;
+}
+
+export interface LabState {
+  version: 1;
+  dir: string;
+  netns: string;
+  subnet: string;
+  hostIp: string;
+  kernel: string;
+  initrd: string;
+  init: LabInit;
+  accel: LabAccel;
+  memoryMiB: number;
+  diskBytes: string;
+  createdAt: string;
+  brokerPidFile: string;
+  brokerSocket: string;
+  nodes: NodeState[];
+}
+
+export function statePath(dir: string): string {
+  return join(dir, 'state.json');
+}
+
+export function readState(dir: string): LabState | undefined {
+  const path = statePath(dir);
+  if (!existsSync(path)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new XlssError('ELABSTATE', `lab state ${path} is not valid JSON; run "xlss lab down" to clean up`, {
+      cause: err,
+    });
+  }
+  const s = parsed as Partial<LabState>;
+  if (s.version !== 1 || !Array.isArray(s.nodes) || typeof s.netns !== 'string')
+    throw new XlssError('ELABSTATE', `lab state ${path} is not a lab state file; run "xlss lab down"`);
+  return s as LabState;
+}
+
+export function writeState(state: LabState): void {
+  writeFileAtomic.sync(statePath(state.dir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export function requireState(dir: string): LabState {
+  const state = readState(dir);
+  if (!state) throw new XlssError('ENOLAB', `no lab is running in ${dir}; start one with "xlss lab up"`);
+  return state;
+}
+
+export function findNode(state: LabState, name: string): NodeState {
+  const node = state.nodes.find((n) => n.name === name);
+  if (!node)
+    throw new XlssError(
+      'ENONODE',
+      `no node "${name}" in the lab (nodes: ${state.nodes.map((n) => n.name).join(', ')})`,
+    );
+  return node;
+}
+
+/** Reads a pid file and tells whether that process is alive. */
+export function livePid(pidFile: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
