@@ -1,0 +1,64 @@
+import { afterAll, beforeAll } from 'vitest';
+import { createLogger } from '../../../common/log.js';
+import { ExecaRunner } from '../../../common/runner.js';
+import { GuestRunner, LabClient } from '../../../vagrant/lab/client.js';
+import { type LabOptionsInput, labConfig } from '../../../vagrant/lab/config.js';
+import { Lab } from '../../../vagrant/lab/lab.js';
+
+export interface LabFixture {
+  /** The running lab (throws before beforeAll has booted it). */
+  lab(): Lab;
+  /** A CommandRunner whose commands run on `node`: point the adapters at it. */
+  runner(node: string): GuestRunner;
+  /** Runs a command on a node and returns stdout; throws with stderr when it fails. */
+  sh(node: string, script: string): Promise<string>;
+}
+
+/**
+ * Boots a lab once for the calling test file (in its own directory and namespace) and
+ * tears it down after, even when a test failed. A lab that cannot start fails the file:
+ * lab tests never skip.
+ */
+export function useLab(name: string, options: Omit<LabOptionsInput, 'dir'> = {}): LabFixture {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`lab name "${name}" must be lowercase letters, digits and -`);
+  const config = labConfig({ ...options, dir: `/var/tmp/xlss-lab-test-${name}`, disk: options.disk ?? '1GiB' });
+  const log = createLogger({ level: process.env.XLSS_LOG_LEVEL ?? 'warn' });
+  const lab = new Lab(config.dir, {
+    runner: new ExecaRunner({ logger: log }),
+    log,
+    progress: (line) => process.stderr.write(`[lab ${name}] ${line}\n`),
+  });
+  let client: LabClient | undefined;
+  let booted = false;
+
+  beforeAll(async () => {
+    await lab.down();
+    await lab.up(config, { install: process.env.XLSS_LAB_INSTALL === '1' });
+    client = lab.client();
+    booted = true;
+  }, 600_000);
+
+  afterAll(async () => {
+    if (process.env.XLSS_LAB_KEEP === '1') return;
+    await lab.down();
+  }, 120_000);
+
+  const requireClient = (): LabClient => {
+    if (!booted || !client) throw new Error('the lab is not up');
+    return client;
+  };
+
+  return {
+    lab: () => {
+      requireClient();
+      return lab;
+    },
+    runner: (node) => new GuestRunner(requireClient(), node),
+    sh: async (node, script) => {
+      const r = await requireClient().exec(node, ['sh', '-c', script], { timeoutMs: 300_000 });
+      if (r.exitCode !== 0)
+        throw new Error(`${node}: sh -c '${script}' exited ${r.exitCode}: ${r.stderr.trim() || r.error || ''}`);
+      return r.stdout;
+    },
+  };
+}
