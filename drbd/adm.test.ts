@@ -14,6 +14,12 @@ import {
 } from './errors.js';
 import { FIXTURES } from './testing.js';
 
+const connectedStatus = readFileSync(`${FIXTURES}status/8.4-connected-secondary.txt`, 'utf8');
+/** A real 8.4 failure: stderr and exit code captured in the lab (see the fixtures README). */
+const real = (name: string) => ({
+  stderr: readFileSync(`${FIXTURES}adm/${name}-8.4.stderr.txt`, 'utf8'),
+  exitCode: Number(readFileSync(`${FIXTURES}adm/${name}-8.4.rc`, 'utf8')),
+});
 const adm = (runner: FakeRunner, generation: '8.4' | '9' = '8.4') =>
   new DrbdAdm({ runner, generation, configFile: '/etc/drbd.conf' });
 
@@ -40,7 +46,7 @@ describe('DrbdAdm verbs', () => {
     ],
     ['wait-connect', (a: DrbdAdm) => a.waitConnect('r0', { timeoutMs: 5000 }), ['wait-connect', 'r0']],
   ])('%s runs drbdadm with the exact arguments', async (_n, verb, args) => {
-    const r = new FakeRunner().on('drbdadm', [], {});
+    const r = new FakeRunner().on('drbdadm', [], {}).on('drbdsetup', ['status'], { stdout: connectedStatus });
     await verb(adm(r));
     expect(r.argsOf('drbdadm')).toEqual([['-c', '/etc/drbd.conf', ...args]]);
   });
@@ -56,7 +62,7 @@ describe('DrbdAdm verbs', () => {
   });
 
   it('gives wait-connect its own timeout', async () => {
-    const r = new FakeRunner().on('drbdadm', [], {});
+    const r = new FakeRunner().on('drbdadm', [], {}).on('drbdsetup', ['status'], { stdout: connectedStatus });
     await adm(r).waitConnect('r0', { timeoutMs: 1234 });
     expect(r.calls[0]?.options.timeoutMs).toBe(1234);
   });
@@ -135,5 +141,95 @@ describe('DrbdAdm verbs', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(type);
     expect((err as DrbdCommandError).exitCode).toBe(11);
+  });
+});
+
+describe('DrbdAdm against real DRBD 8.4 answers', () => {
+  it.each([
+    ['primary-peer-primary', (a: DrbdAdm) => a.primary('r0'), DrbdPeerPrimaryError, 11],
+    ['primary-no-uptodate', (a: DrbdAdm) => a.primary('r0'), DrbdNoUpToDateDataError, 17],
+    ['secondary-in-use', (a: DrbdAdm) => a.secondary('r0'), DrbdDeviceInUseError, 11],
+    ['down-in-use', (a: DrbdAdm) => a.down('r0'), DrbdDeviceInUseError, 11],
+    ['invalidate-remote-standalone', (a: DrbdAdm) => a.invalidate('r0'), DrbdNotConnectedError, 11],
+    ['primary-not-up', (a: DrbdAdm) => a.primary('r0'), DrbdResourceUnknownError, 10],
+    ['down-nosuch', (a: DrbdAdm) => a.down('nosuch'), DrbdResourceUnknownError, 1],
+  ])('%s is typed', async (name, verb, type, exitCode) => {
+    const r = new FakeRunner().on('drbdadm', [], real(name));
+    const err = await verb(adm(r)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(type);
+    expect((err as DrbdCommandError).exitCode).toBe(exitCode);
+  });
+
+  it('new-current-uuid while only Connecting is a plain command error, not a success', async () => {
+    const r = new FakeRunner().on('drbdadm', [], real('new-current-uuid-connecting'));
+    const err = await adm(r)
+      .newCurrentUuidClearBitmap('r1')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DrbdCommandError);
+    expect((err as DrbdCommandError).drbdCode).toBe(151);
+  });
+
+  it('up twice (drbdmeta "Device \'0\' is configured!", exit 1) converges with adjust', async () => {
+    const r = new FakeRunner()
+      .on('drbdadm', ['-c', '/etc/drbd.conf', 'up'], real('up-twice'))
+      .on('drbdadm', ['-c', '/etc/drbd.conf', 'adjust'], {})
+      .on('drbdsetup', ['status', 'r0'], { stdout: connectedStatus });
+    expect(await adm(r).up('r0')).toEqual({ changed: false });
+  });
+
+  it('down of a resource that is not up: 8.4 exits 0', async () => {
+    const r = new FakeRunner().on('drbdadm', [], real('down-not-up'));
+    expect(await adm(r).down('r0')).toEqual({ changed: true });
+  });
+
+  it.each(['connect-connected', 'connect-connecting'])(
+    '%s: "(102) Local address(port) already in use" is unchanged when status shows a connection',
+    async (name) => {
+      const status = readFileSync(
+        `${FIXTURES}status/${name === 'connect-connected' ? '8.4-connected-secondary' : '8.4-connecting'}.txt`,
+        'utf8',
+      );
+      const r = new FakeRunner()
+        .on('drbdadm', [], real(name))
+        .on('drbdsetup', ['status', 'r0', '--verbose'], { stdout: status });
+      expect(await adm(r).connect('r0')).toEqual({ changed: false });
+    },
+  );
+
+  it('connect failing with 102 on a StandAlone resource (port held by someone else) stays an error', async () => {
+    const r = new FakeRunner()
+      .on('drbdadm', [], real('connect-connected'))
+      .on('drbdsetup', ['status', 'r0', '--verbose'], {
+        stdout: readFileSync(`${FIXTURES}status/8.4-standalone.txt`, 'utf8'),
+      });
+    await expect(adm(r).connect('r0')).rejects.toThrow(DrbdCommandError);
+  });
+
+  it('disconnect of a StandAlone resource is unchanged; of one not up is DrbdResourceUnknownError', async () => {
+    const standalone = new FakeRunner()
+      .on('drbdadm', [], real('disconnect-standalone'))
+      .on('drbdsetup', ['status', 'r0', '--verbose'], {
+        stdout: readFileSync(`${FIXTURES}status/8.4-standalone.txt`, 'utf8'),
+      });
+    expect(await adm(standalone).disconnect('r0')).toEqual({ changed: false });
+    const notUp = new FakeRunner()
+      .on('drbdadm', [], real('disconnect-not-up'))
+      .on('drbdsetup', ['status', 'r0', '--verbose'], real('status-not-up'));
+    await expect(adm(notUp).disconnect('r0')).rejects.toThrow(DrbdResourceUnknownError);
+  });
+
+  it('wait-connect returning 0 on a StandAlone resource is DrbdNotConnectedError', async () => {
+    const r = new FakeRunner().on('drbdadm', [], {}).on('drbdsetup', ['status', 'r0', '--verbose'], {
+      stdout: readFileSync(`${FIXTURES}status/8.4-standalone.txt`, 'utf8'),
+    });
+    await expect(adm(r).waitConnect('r0', { timeoutMs: 1000 })).rejects.toThrow(DrbdNotConnectedError);
+  });
+
+  it('wait-connect on a resource that is not up is DrbdResourceUnknownError', async () => {
+    const r = new FakeRunner().on('drbdadm', [], {
+      exitCode: 20,
+      stderr: 'error determining which timeout to use: minor not available\n',
+    });
+    await expect(adm(r).waitConnect('r0', { timeoutMs: 1000 })).rejects.toThrow(DrbdResourceUnknownError);
   });
 });

@@ -1,8 +1,15 @@
 import { ValidationError } from '../common/errors.js';
 import { type Logger, silentLogger } from '../common/log.js';
 import { CommandError, type CommandRunner, type RunResult } from '../common/runner.js';
-import { classifyDrbdFailure, DrbdCommandError, DrbdResourceUnknownError } from './errors.js';
+import type { ConnectionState } from './enums.js';
+import {
+  classifyDrbdFailure,
+  DrbdCommandError,
+  DrbdNotConnectedError,
+  DrbdResourceUnknownError,
+} from './errors.js';
 import type { DrbdGeneration } from './model.js';
+import { parseStatus } from './status.js';
 import { validateResourceName } from './validate.js';
 
 export interface DrbdAdmOptions {
@@ -20,10 +27,17 @@ export interface VerbResult {
   changed: boolean;
 }
 
-// "Can not disconnect a StandAlone device" (8.4) / already disconnected.
+// "Can not disconnect a StandAlone device" / already disconnected (DRBD 9).
 const SS_ALREADY_STANDALONE = -9;
-// "Device has a net-config (use disconnect first)": 8.4 says this to connect when connected.
+// "Device has a net-config (use disconnect first)" (DRBD 9 connect when connected).
 const ERR_NET_CONFIGURED = 125;
+// "Local address(port) already in use.": what a real 8.4 kernel answers to connect while
+// the resource is already Connecting or Connected (its own listener holds the port), but
+// also when another resource holds the port; so it only counts after a status check.
+const ERR_LOCAL_ADDR = 102;
+// "Invalid configuration request" + "unknown connection": 8.4 disconnect of a StandAlone
+// resource, and equally of one that is not up at all.
+const ERR_INVALID_REQUEST = 162;
 
 /** drbdadm verbs for one generation. Every resource name is validated before anything runs. */
 export class DrbdAdm {
@@ -127,6 +141,22 @@ export class DrbdAdm {
     return r.exitCode === 0;
   }
 
+  /**
+   * The resource's connection states from `drbdsetup status --verbose`, or undefined when
+   * the kernel does not know the resource. A StandAlone 8.4 resource lists no connection.
+   */
+  async connectionStates(resource: string): Promise<ConnectionState[] | undefined> {
+    const res = validateResourceName(resource, 'resource');
+    const r = await this.runner.run('drbdsetup', ['status', res, '--verbose'], {
+      timeoutMs: this.timeoutMs,
+      reject: false,
+      readOnly: true,
+    });
+    if (r.exitCode !== 0) return undefined;
+    const [state] = parseStatus(r.stdout);
+    return state ? Object.values(state.connections).map((c) => c.connection) : [];
+  }
+
   adjust(resource: string): Promise<VerbResult> {
     return this.simple('adjust', resource);
   }
@@ -144,25 +174,29 @@ export class DrbdAdm {
     try {
       return await this.simple('connect', resource);
     } catch (err) {
-      if (
-        err instanceof DrbdCommandError &&
-        (err.drbdCode === ERR_NET_CONFIGURED || /already connected/i.test(err.stderr))
-      ) {
+      if (!(err instanceof DrbdCommandError)) throw err;
+      if (err.drbdCode === ERR_NET_CONFIGURED || /already connected/i.test(err.stderr))
         return { changed: false };
+      if (err.drbdCode === ERR_LOCAL_ADDR) {
+        const states = await this.connectionStates(err.resource);
+        if (states?.some((c) => c !== 'StandAlone')) return { changed: false };
       }
       throw err;
     }
   }
 
+  /** Succeeds unchanged when already StandAlone; a resource that is not up is DrbdResourceUnknownError. */
   async disconnect(resource: string): Promise<VerbResult> {
     try {
       return await this.simple('disconnect', resource);
     } catch (err) {
-      if (
-        err instanceof DrbdCommandError &&
-        (err.drbdCode === SS_ALREADY_STANDALONE || /StandAlone|No such connection/i.test(err.stderr))
-      ) {
+      if (!(err instanceof DrbdCommandError)) throw err;
+      if (err.drbdCode === SS_ALREADY_STANDALONE || /No such connection/i.test(err.stderr)) {
         return { changed: false };
+      }
+      if (err.drbdCode === ERR_INVALID_REQUEST && /unknown connection/.test(err.stderr)) {
+        if ((await this.connectionStates(err.resource)) !== undefined) return { changed: false };
+        throw new DrbdResourceUnknownError(err.resource, err.cause as CommandError, err.drbdCode);
       }
       throw err;
     }
@@ -199,11 +233,22 @@ export class DrbdAdm {
 
   /**
    * Waits until the resource is connected. drbdadm takes `wait-connect` for both
-   * generations (for 9 it runs `drbdsetup wait-connect-resource`).
+   * generations (for 9 it runs `drbdsetup wait-connect-resource`). 8.4's wait-connect
+   * also returns 0 at once for a StandAlone resource, so the state is checked after it.
    */
   async waitConnect(resource: string, options: { timeoutMs: number }): Promise<VerbResult> {
     const res = validateResourceName(resource, 'resource');
-    await this.exec(res, ['wait-connect', res], options.timeoutMs);
+    const r = await this.exec(res, ['wait-connect', res], options.timeoutMs);
+    const states = await this.connectionStates(res);
+    if (!states?.some((c) => c === 'Connected')) {
+      const cause = new CommandError({
+        command: 'drbdadm',
+        args: r.args,
+        exitCode: r.exitCode,
+        stderr: `wait-connect returned while the connection is ${states?.join(',') || 'StandAlone'}`,
+      });
+      throw new DrbdNotConnectedError(res, cause);
+    }
     return { changed: false };
   }
 }

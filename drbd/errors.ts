@@ -88,7 +88,7 @@ export function classifyDrbdFailure(resource: string, err: unknown): Error {
   const code = drbdCodeOf(s);
   if (
     /not defined in your config/.test(s) ||
-    /No such resource|Unknown resource|unknown minor/i.test(s) ||
+    /No such resource|Unknown resource|unknown minor|minor not available/i.test(s) ||
     code === ERR_RES_NOT_KNOWN ||
     code === ERR_MINOR_INVALID
   ) {

@@ -7,8 +7,8 @@ import { FIXTURES } from './testing.js';
 const lines = (p: string) => readFileSync(`${FIXTURES}events2/${p}`, 'utf8').split('\n').filter(Boolean);
 
 describe('parseEvents2Line', () => {
-  it('parses the 8.4 lines from the lab', () => {
-    const [res, conn, dev, pd, end] = lines('8.4-initial.txt').map(parseEvents2Line);
+  it('parses a real 8.4 exists dump (events2 --now, with and without --statistics)', () => {
+    const [res, conn, dev, pd, end] = lines('8.4-now.txt').map(parseEvents2Line);
     expect(res).toEqual({
       kind: 'exists',
       object: 'resource',
@@ -16,6 +16,7 @@ describe('parseEvents2Line', () => {
       role: 'Secondary',
       suspended: 'no',
     });
+    // 8.4 has no node ids: drbdsetup prints peer-node-id:0 and conn-name:peer for every peer.
     expect(conn).toEqual({
       kind: 'exists',
       object: 'connection',
@@ -23,7 +24,7 @@ describe('parseEvents2Line', () => {
       peerNodeId: 0,
       connName: 'peer',
       connection: 'Connected',
-      peerRole: 'Secondary',
+      peerRole: 'Primary',
     });
     expect(dev).toEqual({
       kind: 'exists',
@@ -31,15 +32,20 @@ describe('parseEvents2Line', () => {
       resource: 'r0',
       volume: 0,
       minor: 0,
-      disk: 'Inconsistent',
+      disk: 'UpToDate',
     });
     expect(pd).toMatchObject({
       object: 'peer-device',
       volume: 0,
       replication: 'Established',
-      peerDisk: 'Inconsistent',
+      peerDisk: 'Diskless',
     });
     expect(end).toEqual({ kind: 'exists', object: 'end-of-dump' });
+    const s = reduceEvents2Lines(lines('8.4-now-statistics.txt'));
+    expect(Object.keys(s)).toEqual(['r0', 'r1']);
+    expect(s.r0?.devices[0]).toEqual({ volume: 0, minor: 0, disk: 'UpToDate', sizeKiB: 131032 });
+    expect(s.r0?.connections['0']?.peerDevices[0]?.outOfSyncKiB).toBe(2048);
+    expect(s.r1?.devices[0]).toMatchObject({ minor: 1, sizeKiB: 65496 });
   });
 
   it('parses DRBD 9 keys, timestamps, statistics, paths and helpers', () => {
@@ -156,7 +162,7 @@ describe('events2 reducer', () => {
   });
 
   it('does not mutate its input and handles destroy and rename', () => {
-    const s0 = reduceEvents2Lines(lines('8.4-initial.txt'));
+    const s0 = reduceEvents2Lines(lines('8.4-now.txt'));
     const frozen = JSON.stringify(s0);
     const s1 = applyEvents2Event(s0, parseEvents2Line('destroy peer-device name:r0 peer-node-id:0 volume:0'));
     expect(s1.r0?.connections['0']?.peerDevices).toEqual({});
@@ -166,5 +172,84 @@ describe('events2 reducer', () => {
     expect(Object.keys(s3)).toEqual(['r1']);
     expect(applyEvents2Event(s3, parseEvents2Line('destroy resource name:r1'))).toEqual({});
     expect(JSON.stringify(s0)).toBe(frozen);
+  });
+
+  it('follows a real 8.4 up, connect, forced promotion and initial sync (SyncSource side)', () => {
+    const all = lines('8.4-up-sync-source.txt');
+    const at = (n: number) => reduceEvents2Lines(all.slice(0, n)).r0;
+    expect(at(1)).toBeUndefined();
+    expect(at(5)?.devices[0]).toMatchObject({ disk: 'Inconsistent', sizeKiB: 131032 });
+    expect(at(10)?.connections['0']).toMatchObject({ connection: 'Connected', peerRole: 'Unknown' });
+    expect(at(12)?.connections['0']?.peerDevices[0]).toMatchObject({
+      replication: 'Established',
+      peerDisk: 'Inconsistent',
+      outOfSyncKiB: 131032,
+    });
+    expect(at(14)).toMatchObject({ role: 'Primary' });
+    expect(at(14)?.devices[0]?.disk).toBe('UpToDate');
+    const syncing = at(18);
+    // 8.4 prints neither done: nor running out-of-sync counts in events2 during a resync:
+    // progress is only in drbdsetup status.
+    expect(syncing?.connections['0']?.peerDevices[0]).toEqual({
+      volume: 0,
+      replication: 'SyncSource',
+      peerDisk: 'Inconsistent',
+      resyncSuspended: 'no',
+      outOfSyncKiB: 131032,
+    });
+    expect(syncing?.lastHelper).toEqual({ helper: 'before-resync-source', status: 0 });
+    expect(at(19)?.connections['0']?.peerDevices[0]).toMatchObject({
+      replication: 'Established',
+      peerDisk: 'UpToDate',
+      outOfSyncKiB: 0,
+    });
+  });
+
+  it('follows the real 8.4 SyncTarget side to UpToDate/UpToDate', () => {
+    const s = reduceEvents2Lines(lines('8.4-up-sync-target.txt')).r0;
+    expect(s?.role).toBe('Secondary');
+    expect(s?.devices[0]?.disk).toBe('UpToDate');
+    expect(s?.connections['0']).toMatchObject({ connection: 'Connected', peerRole: 'Primary' });
+    expect(s?.connections['0']?.peerDevices[0]).toMatchObject({
+      replication: 'Established',
+      peerDisk: 'UpToDate',
+    });
+    expect(s?.lastHelper).toEqual({ helper: 'after-resync-target', status: 0 });
+  });
+
+  it('follows a real 8.4 peer crash, promotion, resync of 8 MiB, partition, heal and detach', () => {
+    const all = lines('8.4-peer-crash-promote-partition-diskfail.txt');
+    const upto = (pred: (l: string) => boolean) =>
+      reduceEvents2Lines(all.slice(0, all.findIndex(pred) + 1)).r0;
+    const dumped = upto((l) => l.endsWith('exists -'));
+    expect(dumped?.connections['0']).toMatchObject({ connection: 'Connecting', peerRole: 'Unknown' });
+    expect(upto((l) => l.includes('role:Primary'))?.role).toBe('Primary');
+    const resync = upto((l) => l.includes('replication:SyncSource'));
+    expect(resync?.connections['0']?.peerDevices[0]).toMatchObject({
+      peerDisk: 'Inconsistent',
+      outOfSyncKiB: 8192,
+    });
+    expect(upto((l) => l.includes('NetworkFailure'))?.connections['0']).toMatchObject({
+      connection: 'NetworkFailure',
+      peerRole: 'Unknown',
+    });
+    const failed = upto((l) => l.includes('disk:Failed'));
+    expect(failed?.devices[0]?.disk).toBe('Failed');
+    const end = reduceEvents2Lines(all).r0;
+    expect(end?.devices[0]?.disk).toBe('Diskless');
+    expect(end?.role).toBe('Primary');
+    expect(end?.connections['0']?.peerDevices[0]).toMatchObject({
+      replication: 'Established',
+      peerDisk: 'UpToDate',
+    });
+  });
+
+  it('follows a real 8.4 reboot: attach UpToDate, Outdated on connect, resync, and down destroying r1', () => {
+    const all = lines('8.4-reboot-resync-target-down.txt');
+    const s = reduceEvents2Lines(all);
+    expect(s.r1).toBeUndefined();
+    expect(s.r0?.devices[0]?.disk).toBe('UpToDate');
+    const outdated = reduceEvents2Lines(all.slice(0, all.findIndex((l) => l.includes('disk:Outdated')) + 1));
+    expect(outdated.r0?.devices[0]?.disk).toBe('Outdated');
   });
 });

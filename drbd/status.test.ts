@@ -45,15 +45,99 @@ describe('parseStatus', () => {
     ]);
   });
 
-  it('parses the 8.4 layout', () => {
-    const [r] = parseStatus(fx('8.4-connected.txt'));
-    expect(r?.role).toBe('Secondary');
-    expect(r?.devices[0]?.disk).toBe('UpToDate');
-    expect(r?.connections['name:peer']).toMatchObject({ connection: 'Connected', peerRole: 'Primary' });
-    expect(r?.connections['name:peer']?.peerDevices[0]).toMatchObject({
-      replication: 'Established',
-      outOfSyncKiB: 0,
+  it('parses real 8.4 status while syncing (done: wraps resync-suspended onto its own line)', () => {
+    expect(parseStatus(fx('8.4-syncsource.txt'))).toEqual([
+      {
+        name: 'r0',
+        role: 'Primary',
+        suspended: 'no',
+        devices: { 0: { volume: 0, minor: 0, disk: 'UpToDate', sizeKiB: 131032 } },
+        connections: {
+          'name:peer': {
+            connName: 'peer',
+            connection: 'Connected',
+            peerRole: 'Secondary',
+            peerDevices: {
+              0: {
+                volume: 0,
+                replication: 'SyncSource',
+                peerDisk: 'Inconsistent',
+                resyncDonePercent: 18.76,
+                resyncSuspended: 'no',
+                outOfSyncKiB: 106456,
+              },
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      '8.4-connected-secondary.txt',
+      'Secondary',
+      'UpToDate',
+      'Connected',
+      'Primary',
+      'Established',
+      'UpToDate',
+      0,
+    ],
+    [
+      '8.4-connected-inconsistent.txt',
+      'Secondary',
+      'Inconsistent',
+      'Connected',
+      'Secondary',
+      'Established',
+      'Inconsistent',
+      131032,
+    ],
+    ['8.4-connecting.txt', 'Secondary', 'Inconsistent', 'Connecting', 'Unknown', 'Off', 'DUnknown', 131032],
+    ['8.4-primary-peer-lost.txt', 'Primary', 'UpToDate', 'Connecting', 'Unknown', 'Off', 'DUnknown', 0],
+    [
+      '8.4-primary-peer-lost-oos.txt',
+      'Primary',
+      'UpToDate',
+      'Connecting',
+      'Unknown',
+      'Off',
+      'DUnknown',
+      4096,
+    ],
+    [
+      '8.4-diskless-primary.txt',
+      'Primary',
+      'Diskless',
+      'Connected',
+      'Secondary',
+      'Established',
+      'UpToDate',
+      0,
+    ],
+  ])('parses real 8.4 status %s', (file, role, disk, connection, peerRole, replication, peerDisk, oos) => {
+    const [r] = parseStatus(fx(file));
+    expect(r).toMatchObject({ name: 'r0', role, suspended: 'no' });
+    expect(r?.devices[0]).toMatchObject({ volume: 0, minor: 0, disk, sizeKiB: 131032 });
+    expect(r?.connections['name:peer']).toMatchObject({ connName: 'peer', connection, peerRole });
+    expect(r?.connections['name:peer']?.peerDevices[0]).toEqual({
+      volume: 0,
+      replication,
+      peerDisk,
+      resyncSuspended: 'no',
+      outOfSyncKiB: oos,
     });
+  });
+
+  it('parses a real 8.4 StandAlone status: no connection lines at all', () => {
+    const [r] = parseStatus(fx('8.4-standalone.txt'));
+    expect(r?.connections).toEqual({});
+    expect(r?.devices[0]?.disk).toBe('UpToDate');
+  });
+
+  it('rejects the non-verbose layout (no volume: on device lines) rather than misread it', () => {
+    expect(() => parseStatus(fx('8.4-plain-not-verbose.txt'))).toThrow(DrbdParseError);
   });
 
   it.each([

@@ -9,7 +9,7 @@ const fx = (p: string) => readFileSync(`${FIXTURES}version/${p}`, 'utf8');
 
 describe('version', () => {
   it('parses /proc/drbd for 8.4 and 9', () => {
-    expect(parseProcDrbd(fx('proc-drbd-8.4.txt'))).toEqual({
+    expect(parseProcDrbd(fx('proc-drbd-8.4-syncsource.txt'))).toEqual({
       version: '8.4.11',
       api: 1,
       protoMin: 86,
@@ -43,7 +43,7 @@ describe('version', () => {
     const r = new FakeRunner().on('drbdadm', ['--version'], {
       stdout: fx('drbdadm-version-9.22-nomodule.txt'),
     });
-    const read = async (p: string) => (p === '/proc/drbd' ? fx('proc-drbd-8.4.txt') : '');
+    const read = async (p: string) => (p === '/proc/drbd' ? fx('proc-drbd-8.4-syncsource.txt') : '');
     expect(await detectDrbdVersions(r, read)).toEqual({
       kernel: '8.4.11',
       utils: '9.22.0',
