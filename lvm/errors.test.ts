@@ -26,6 +26,19 @@ describe('classifyLvmError on real LVM 2.03.16 failures', () => {
     ['lvcreate-thin-pool-missing', 'pool', 'capvg/pool'],
     ['vgcreate-no-device', 'device', '/dev/nosuchdev'],
     ['pvcreate-no-device', 'device', '/dev/nosuchdev'],
+    // Lab captures (real device-mapper, no "Activation disabled" preamble).
+    ['lab/lvs-lv-not-found', 'lv', 'xlss/nosuch'],
+    ['lab/lvs-vg-not-found', 'vg', 'nosuchvg'],
+    ['lab/vgs-vg-not-found', 'vg', 'nosuchvg'],
+    ['lab/lvcreate-vg-not-found', 'vg', 'nosuchvg'],
+    ['lab/lvremove-lv-not-found', 'lv', 'xlss/nosuch'],
+    ['lab/lvremove-vg-not-found', 'vg', 'nosuchvg'],
+    ['lab/lvchange-lv-not-found', 'lv', 'xlss/nosuch'],
+    ['lab/lvextend-lv-not-found', 'lv', 'xlss/nosuch'],
+    ['lab/lvrename-source-missing', 'lv', 'xlss/nosuch'],
+    ['lab/lvcreate-snapshot-origin-missing', 'origin', 'xlss/nosuch'],
+    ['lab/lvcreate-thin-snapshot-origin-missing', 'origin', 'xlss/nosuch'],
+    ['lab/lvcreate-thin-pool-missing', 'pool', 'xlss/nopool'],
   ])('%s is LvmNotFoundError(%s %s)', (name, kind, object) => {
     const err = classify(name);
     expect(err).toBeInstanceOf(LvmNotFoundError);
@@ -36,18 +49,24 @@ describe('classifyLvmError on real LVM 2.03.16 failures', () => {
     ['lvcreate-lv-exists', 'lv', 'capvg/vol1'],
     ['lvrename-target-exists', 'lv', 'capvg/vol1'],
     ['vgcreate-vg-exists', 'vg', 'capvg'],
+    ['lab/lvcreate-lv-exists', 'lv', 'xlss/thick1'],
+    ['lab/lvrename-target-exists', 'lv', 'xlss/thick1'],
   ])('%s is LvmAlreadyExistsError(%s %s)', (name, kind, object) => {
     const err = classify(name);
     expect(err).toBeInstanceOf(LvmAlreadyExistsError);
     expect(err).toMatchObject({ kind, object });
   });
 
-  it.each(['lvcreate-vg-insufficient', 'lvextend-insufficient', 'lvcreate-pv-not-allocatable'])(
-    '%s is LvmInsufficientSpaceError',
-    (name) => {
-      expect(classify(name)).toBeInstanceOf(LvmInsufficientSpaceError);
-    },
-  );
+  it.each([
+    'lvcreate-vg-insufficient',
+    'lvextend-insufficient',
+    'lvcreate-pv-not-allocatable',
+    'lab/lvcreate-vg-insufficient',
+    'lab/lvextend-insufficient',
+    'lab/lvcreate-thin-pool-too-big',
+  ])('%s is LvmInsufficientSpaceError', (name) => {
+    expect(classify(name)).toBeInstanceOf(LvmInsufficientSpaceError);
+  });
 
   it.each([
     'lvextend-same-size',
@@ -55,6 +74,12 @@ describe('classifyLvmError on real LVM 2.03.16 failures', () => {
     'pvcreate-in-vg',
     'lvchange-bad-tag',
     'lvcreate-no-device-mapper',
+    'lab/lvextend-same-size',
+    'lab/pvcreate-in-vg',
+    // With /dev/<vg> present, vgcreate fails on the directory (exit 3), not the name.
+    'lab/vgcreate-vg-exists',
+    // Growing an active snapshot origin: refused by LVM, not a space problem.
+    'lab/lvextend-active-origin',
   ])('%s stays a generic LvmError carrying command, exit code and trimmed stderr', (name) => {
     const c = capturedFailure(name);
     const err = classify(name);
@@ -66,6 +91,15 @@ describe('classifyLvmError on real LVM 2.03.16 failures', () => {
       stderr: c.stderr.trim(),
     });
   });
+});
+
+describe('what real LVM does not fail on', () => {
+  it.each(['lab/lvcreate-thin-overcommit', 'lab/lvcreate-snapshot-cow-capped'])(
+    '%s succeeds (exit 0) with only a warning',
+    (name) => {
+      expect(capturedFailure(name).exitCode).toBe(0);
+    },
+  );
 });
 
 describe('classifyLvmError needs exit code and message', () => {

@@ -45,7 +45,7 @@ beforeEach(() => {
   fake.on('lvs', lastArg('capvg/nosuch'), failure('lvs-lv-not-found'));
 });
 
-const changes = () => fake.calls.filter((c) => !['vgs', 'lvs', 'pvs'].includes(c.command));
+const changes = () => fake.calls.filter((c) => !['vgs', 'lvs', 'pvs', 'realpath'].includes(c.command));
 
 describe('reports', () => {
   it('runs vgs read-only with explicit fields and the fd-warning switch', async () => {
@@ -146,9 +146,10 @@ describe('createThickLv', () => {
 });
 
 describe('thin pools, thin LVs and snapshots', () => {
-  const shaped = 'lvs.shaped-thin-and-snapshots.json';
+  // A lab capture: real thin pool, thin LV, thin snapshots, thick origin and COW snapshot.
+  const shaped = 'lvs.lab.json';
   beforeEach(() => {
-    for (const name of ['pool', 'vol1', 'vol1-snap1', 'thick1', 'thick1-snap', 'foreign'])
+    for (const name of ['pool', 'vol1', 'vol1-snap1', 'vol1-snap2', 'thick1', 'thick1-snap', 'foreign'])
       fake.on('lvs', lastArg(`xlss/${name}`), { stdout: lvsRows(shaped, [name]) });
     fake.on('lvs', lastArg('xlss'), { stdoutFile: fixturePath(shaped) });
     fake.on('lvs', lastArg('xlss/p2'), {
@@ -233,6 +234,31 @@ describe('thin pools, thin LVs and snapshots', () => {
     ]);
   });
 
+  it('a COW snapshot LVM capped to what its origin can need matches the larger request', async () => {
+    // Real: `--size 2147483648b` of a 64 MiB origin made a 68 MiB store (exit 0).
+    expect(capturedFailure('lab/lvcreate-snapshot-cow-capped').stdout).toMatch(
+      /Reducing COW size 2.00 GiB down to maximum usable size 68.00 MiB/,
+    );
+    fake.on('lvs', lastArg('xlss/capped'), {
+      stdout: lvsRows(shaped, ['thick1-snap'], (r) => {
+        r.lv_name = 'capped';
+        r.lv_size = String(68n * MiB);
+      }),
+    });
+    const lv = await lvm.createSnapshot({
+      vg: 'xlss',
+      origin: 'thick1',
+      name: 'capped',
+      sizeBytes: 2n << 30n,
+    });
+    expect(lv.sizeBytes).toBe(68n * MiB);
+    // Below the cap a different size is still a different snapshot.
+    await expect(
+      lvm.createSnapshot({ vg: 'xlss', origin: 'thick1', name: 'thick1-snap', sizeBytes: 32n * MiB }),
+    ).rejects.toBeInstanceOf(LvmAlreadyExistsError);
+    expect(changes()).toEqual([]);
+  });
+
   it('creates a thin snapshot, activated despite the skip flag', async () => {
     await lvm.createThinSnapshot({ vg: 'xlss', origin: 'vol1', name: 'ts2' });
     expect(fake.argsOf('lvcreate')).toEqual([
@@ -248,13 +274,20 @@ describe('thin pools, thin LVs and snapshots', () => {
   });
 
   it('reports snapshot usage from snap_percent (COW) or data_percent (thin)', async () => {
+    // 8 MiB written into thick1 after the snapshot: half of its 16 MiB store.
     expect(await lvm.snapshotUsage({ vg: 'xlss', name: 'thick1-snap' })).toEqual({
       kind: 'cow',
-      percent: 3.12,
+      percent: 50.24,
     });
+    // Taken of an empty vol1 before the write: the snapshot maps nothing of its own.
     expect(await lvm.snapshotUsage({ vg: 'xlss', name: 'vol1-snap1' })).toEqual({
       kind: 'thin',
-      percent: 24.8,
+      percent: 0,
+    });
+    // Created without --ignoreactivationskip: inactive, so LVM has no percentage.
+    expect(await lvm.snapshotUsage({ vg: 'xlss', name: 'vol1-snap2' })).toEqual({
+      kind: 'thin',
+      percent: null,
     });
     await expect(lvm.snapshotUsage({ vg: 'xlss', name: 'vol1' })).rejects.toThrow(/not a snapshot/);
   });
@@ -383,16 +416,22 @@ describe('renameLv and tags', () => {
 });
 
 describe('createVg', () => {
+  const resolves = (devs: string[], to: string[] = devs) =>
+    fake.on('realpath', ['--canonicalize-existing', '--', ...devs], { stdout: `${to.join('\n')}\n` });
+
   it('makes PVs then a tagged VG', async () => {
+    resolves(['/dev/vdb', '/dev/vdc']);
     fake.on('pvs', [], { stdoutFile: fixturePath('pvs.empty.json') });
     fake.on('pvcreate', [], {});
     fake.on('vgcreate', [], {});
     await lvm.createVg('capvg', ['/dev/vdb', '/dev/vdc']);
     expect(fake.argsOf('pvcreate')).toEqual([['/dev/vdb', '/dev/vdc']]);
     expect(fake.argsOf('vgcreate')).toEqual([['--addtag', 'xlss', 'capvg', '/dev/vdb', '/dev/vdc']]);
+    expect(fake.calls.find((c) => c.command === 'realpath')?.options.readOnly).toBe(true);
   });
 
   it('answers the wipe question only when asked to', async () => {
+    resolves(['/dev/vdb']);
     fake.on('pvs', [], { stdoutFile: fixturePath('pvs.empty.json') });
     fake.on('pvcreate', [], {});
     fake.on('vgcreate', [], {});
@@ -401,11 +440,46 @@ describe('createVg', () => {
   });
 
   it('is a no-op for the same VG on the same devices, AlreadyExists on others', async () => {
+    resolves(['/dev/loop0']);
+    resolves(['/dev/vdb']);
     fake.on('pvs', [], { stdoutFile: fixturePath('pvs.capvg.json') });
     expect((await lvm.createVg('capvg', ['/dev/loop0'])).name).toBe('capvg');
     await expect(lvm.createVg('capvg', ['/dev/vdb'])).rejects.toBeInstanceOf(LvmAlreadyExistsError);
     await expect(lvm.createVg('other', ['/dev/loop0'])).rejects.toThrow(/belongs to VG capvg/);
     expect(changes()).toEqual([]);
+  });
+
+  // Real LVM reports the PV made from /dev/disk/by-id/virtio-xlss-data as /dev/vdb
+  // (pvs.lab.json): compared as given, a re-run looked like "VG on other devices".
+  const byId = '/dev/disk/by-id/virtio-xlss-data';
+
+  it('re-running with a by-id alias of its PV is a no-op', async () => {
+    resolves([byId], ['/dev/vdb']);
+    fake.on('pvs', [], { stdoutFile: fixturePath('pvs.lab.json') });
+    expect((await lvm.createVg('xlss', [byId])).name).toBe('xlss');
+    expect(changes()).toEqual([]);
+  });
+
+  it('a PV in no VG, named by alias, is not pvcreated again; LVM gets the kernel name', async () => {
+    resolves([byId], ['/dev/vdb']);
+    fake.on('pvs', [], { stdoutFile: fixturePath('pvs.lab-novg.json') });
+    fake.on('vgcreate', [], {});
+    await lvm.createVg('xlss', [byId]);
+    expect(fake.argsOf('pvcreate')).toEqual([]);
+    expect(fake.argsOf('vgcreate')).toEqual([['--addtag', 'xlss', 'xlss', '/dev/vdb']]);
+  });
+
+  it('a device that does not exist is LvmNotFoundError of kind device, before any LVM command', async () => {
+    fake.on('realpath', [], {
+      exitCode: 1,
+      stdout: '/dev/null\n',
+      stderr: 'realpath: /dev/nosuchdev: No such file or directory\n',
+    });
+    await expect(lvm.createVg('xlss', ['/dev/null', '/dev/nosuchdev'])).rejects.toMatchObject({
+      kind: 'device',
+      object: '/dev/nosuchdev',
+    });
+    expect(fake.calls.map((c) => c.command)).toEqual(['realpath']);
   });
 });
 

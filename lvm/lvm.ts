@@ -96,7 +96,7 @@ export class Lvm {
     opts: { wipeSignatures?: boolean } = {},
   ): Promise<VgInfo> {
     const name = validateVgName(vg);
-    const devs = validateDevicePaths(devices);
+    const devs = await this.canonicalDevices(validateDevicePaths(devices));
     const pvs = await this.listPvs();
     const members = pvs.filter((p) => p.vg === name).map((p) => p.name);
     if (members.length > 0) {
@@ -112,6 +112,32 @@ export class Lvm {
       await this.change('pvcreate', [...(opts.wipeSignatures ? ['--yes'] : []), ...fresh]);
     await this.change('vgcreate', ['--addtag', this.ownerTag, name, ...devs]);
     return this.getVg(name);
+  }
+
+  /**
+   * pvs names a PV by its kernel node (`/dev/vdb`), never by the alias it was created with
+   * (`/dev/disk/by-id/...`), so devices are compared, and handed to LVM, in that form.
+   */
+  private async canonicalDevices(devs: string[]): Promise<string[]> {
+    let stdout: string;
+    try {
+      ({ stdout } = await this.runner.run('realpath', ['--canonicalize-existing', '--', ...devs], {
+        readOnly: true,
+      }));
+    } catch (err) {
+      if (!(err instanceof CommandError)) throw err;
+      const missing = devs.find((d) => err.stderr.includes(`${d}:`)) ?? devs.join(' ');
+      throw new LvmNotFoundError(
+        { command: err.command, args: err.args, exitCode: err.exitCode, stderr: err.stderr.trim() },
+        'device',
+        missing,
+        { cause: err },
+      );
+    }
+    const resolved = stdout.split('\n').filter((l) => l !== '');
+    if (resolved.length !== devs.length)
+      throw new LvmRefusedError(`realpath printed ${resolved.length} paths for ${devs.length} devices`);
+    return validateDevicePaths(resolved);
   }
 
   // ---- creating LVs ----------------------------------------------------------------------
@@ -222,7 +248,7 @@ export class Lvm {
     await this.requireOwned(p.vg, origin);
     return this.createOnce(
       p,
-      (lv) => lv.attr.volumeType === 'snapshot' && lv.origin === origin && lv.sizeBytes === size,
+      (lv) => lv.attr.volumeType === 'snapshot' && lv.origin === origin && cowSizeMatches(lv, size),
       `a snapshot of ${origin}`,
       // No --zero/--wipesignatures: LVM rejects them for snapshots, whose content is the origin's.
       [
@@ -460,4 +486,14 @@ function isThick(lv: LvInfo): boolean {
 function isSnapshot(lv: LvInfo): boolean {
   const t = lv.attr.volumeType;
   return t === 'snapshot' || t === 'merging-snapshot' || (t === 'thin' && lv.origin !== null);
+}
+
+/**
+ * LVM caps a COW store at what the origin can ever need ("Reducing COW size 2.00 GiB down
+ * to maximum usable size 68.00 MiB"): a capped snapshot is what a larger request made.
+ */
+function cowSizeMatches(lv: LvInfo, requested: bigint): boolean {
+  if (lv.sizeBytes === requested) return true;
+  const origin = lv.originSizeBytes;
+  return origin !== null && lv.sizeBytes > origin && lv.sizeBytes < requested;
 }

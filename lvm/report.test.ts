@@ -24,6 +24,19 @@ describe('parseVgsReport', () => {
     ]);
   });
 
+  it('reads a lab capture with thin and COW snapshots', () => {
+    expect(parseVgsReport(fixture('vgs.lab.json'))[0]).toMatchObject({
+      name: 'xlss',
+      sizeBytes: 1069547520n,
+      freeBytes: 666894336n,
+      extentCount: 255,
+      freeExtentCount: 159,
+      lvCount: 8,
+      snapshotCount: 1,
+      tags: ['xlss'],
+    });
+  });
+
   it('reads a host with no VGs as an empty list', () => {
     expect(parseVgsReport(fixture('vgs.empty.json'))).toEqual([]);
   });
@@ -51,25 +64,74 @@ describe('parseLvsReport', () => {
     expect(lvs[0]?.tags).toEqual([]);
   });
 
-  it('reads thin pools, thin LVs and both kinds of snapshot (shaped fixture)', () => {
-    const lvs = parseLvsReport(fixture('lvs.shaped-thin-and-snapshots.json'));
+  it('reads thin pools, thin LVs and both kinds of snapshot (lab capture, real device-mapper)', () => {
+    const lvs = parseLvsReport(fixture('lvs.lab.json'));
     const by = new Map(lvs.map((l) => [l.name, l]));
+    expect(lvs.map((l) => l.name)).toEqual([
+      'foreign',
+      'pool',
+      'thick1',
+      'thick1-snap',
+      'vol1',
+      'vol1-snap1',
+      'vol1-snap2',
+      'vol2',
+    ]);
+    // A pool has no /dev path; real LVM fills snap_percent of pools and thin LVs too.
     expect(by.get('pool')).toMatchObject({
       path: null,
-      dataPercent: 12.5,
-      metadataPercent: 10.84,
+      sizeBytes: 268435456n,
+      dataPercent: 3.12,
+      snapPercent: 3.12,
+      metadataPercent: 11.43,
       active: true,
     });
-    expect(by.get('pool')?.attr.volumeType).toBe('thin-pool');
-    expect(by.get('vol1')).toMatchObject({ pool: 'pool', origin: null, dataPercent: 25 });
-    expect(by.get('vol1-snap1')).toMatchObject({ pool: 'pool', origin: 'vol1', dataPercent: 24.8 });
+    expect(by.get('pool')?.attr).toMatchObject({ volumeType: 'thin-pool', open: true, zero: true });
+    expect(by.get('vol1')).toMatchObject({
+      pool: 'pool',
+      origin: null,
+      dataPercent: 1.56,
+      tags: ['xlss', 'xlss:vol=vol1'],
+    });
+    // Active but not open: nothing holds a thin LV open until it is used.
+    expect(by.get('vol1')?.attr).toMatchObject({ volumeType: 'thin', state: 'active', open: false });
+    expect(by.get('vol1-snap1')).toMatchObject({
+      pool: 'pool',
+      origin: 'vol1',
+      dataPercent: 0,
+      active: true,
+    });
     expect(by.get('vol1-snap1')?.attr.skipActivation).toBe(true);
+    // Made without --ignoreactivationskip: inactive, no percentages, lv_active "".
+    expect(by.get('vol1-snap2')).toMatchObject({ dataPercent: null, snapPercent: null, active: false });
+    expect(by.get('vol1-snap2')?.attr).toMatchObject({ state: 'inactive', skipActivation: true });
+    // A thick origin reports its own size as origin_size; its COW snapshot the origin's.
+    expect(by.get('thick1')).toMatchObject({ originSizeBytes: 67108864n, origin: null });
+    expect(by.get('thick1')?.attr).toMatchObject({ volumeType: 'origin', targetType: 'snapshot' });
     expect(by.get('thick1-snap')).toMatchObject({
       origin: 'thick1',
-      originSizeBytes: 268435456n,
-      snapPercent: 3.12,
+      sizeBytes: 16777216n,
+      originSizeBytes: 67108864n,
+      snapPercent: 50.24,
+      dataPercent: 50.24,
     });
-    expect(by.get('thick1')?.attr.volumeType).toBe('origin');
+    expect(by.get('vol2')).toMatchObject({ active: false, tags: ['backup/daily', 'xlss', 'xlss:vol=vol2'] });
+    expect(by.get('foreign')?.tags).toEqual([]);
+  });
+
+  it('reads hidden pool sub-LVs of lvs -a (bracketed names, no path)', () => {
+    const hidden = parseLvsReport(fixture('lvs.lab-all.json')).filter((l) => l.name.startsWith('['));
+    expect(hidden.map((l) => [l.name, l.attr.volumeType, l.path])).toEqual([
+      ['[lvol0_pmspare]', 'metadata', null],
+      ['[pool_tdata]', 'thin-pool-data', null],
+      ['[pool_tmeta]', 'metadata', null],
+    ]);
+  });
+
+  it('reads fresh LVs with real zero percentages, not null', () => {
+    const lvs = parseLvsReport(fixture('lvs.lab-before-write.json'));
+    expect(lvs.find((l) => l.name === 'thick1-snap')?.snapPercent).toBe(0);
+    expect(lvs.find((l) => l.name === 'pool')?.dataPercent).toBe(0);
   });
 
   it('reads an empty report', () => {
@@ -100,6 +162,20 @@ describe('parsePvsReport', () => {
       },
     ]);
     expect(parsePvsReport(fixture('pvs.empty.json'))).toEqual([]);
+  });
+
+  it('reads lab captures: the kernel name of a PV made from a by-id alias, and a PV in no VG', () => {
+    expect(parsePvsReport(fixture('pvs.lab.json'))[0]).toMatchObject({
+      name: '/dev/vdb',
+      vg: 'xlss',
+      sizeBytes: 1069547520n,
+      deviceSizeBytes: 1073741824n,
+    });
+    expect(parsePvsReport(fixture('pvs.lab-novg.json'))[0]).toMatchObject({
+      name: '/dev/vdb',
+      vg: null,
+      attr: '---',
+    });
   });
 
   it('reads a PV in no VG as vg null', () => {
