@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { errorMessage, UsageError, XlssError } from '../common/errors.js';
+import { inProject } from '../common/paths.js';
 import { CommandError } from '../common/runner.js';
 
 /** Exit codes of every `xlss` command. */
@@ -12,7 +13,7 @@ export const EXIT_USAGE = 2;
 export type RegisterCommands = (program: Command) => void;
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(inProject('package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;

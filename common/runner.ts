@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
 import { XlssError } from './errors.js';
 import { type Logger, silentLogger } from './log.js';
@@ -232,18 +234,21 @@ export async function startDetached(
   args: readonly string[],
   options: { logFile: string; env?: Record<string, string> },
 ): Promise<number> {
-  const child = execa(command, [...args], {
-    shell: false,
-    detached: true,
-    stdin: 'ignore',
-    stdout: { file: options.logFile, append: true },
-    stderr: { file: options.logFile, append: true },
-    reject: false,
-    cleanup: false,
-    env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
-  });
-  child.unref();
-  child.catch(() => {});
-  if (child.pid === undefined) throw new CommandError({ command, args, cause: new Error('no pid') });
-  return child.pid;
+  // node's own spawn, not execa: execa keeps a handle on the child that holds the
+  // caller's event loop open for as long as the child lives.
+  const out = openSync(options.logFile, 'a');
+  try {
+    const child = spawn(command, [...args], {
+      shell: false,
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
+    });
+    const pid = child.pid;
+    if (pid === undefined) throw new CommandError({ command, args, cause: new Error('no pid') });
+    child.unref();
+    return pid;
+  } finally {
+    closeSync(out);
+  }
 }

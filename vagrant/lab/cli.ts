@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../common/errors.js';
+import { errorMessage, UsageError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { ExecaRunner } from '../../common/runner.js';
 import { LabBroker } from './broker.js';
 import { defaultLabDir, labConfig } from './config.js';
+import { demoLine, runDemo } from './demo.js';
 import { Lab, type NodeStatus } from './lab.js';
 import { requireState } from './state.js';
+
+const DEMO_DIR = '/var/tmp/xlss-lab-demo';
 
 function labFrom(cmd: Command): Lab {
   const opts = cmd.optsWithGlobals() as { dir?: string };
@@ -138,6 +141,35 @@ export function registerLabCommands(program: Command): void {
     .description('stop every guest and remove the namespace, taps and files (idempotent)')
     .action(async (_opts: unknown, cmd: Command) => {
       await labFrom(cmd).down();
+    });
+
+  lab
+    .command('demo')
+    .description(
+      'the main demo (npm start): a replicated volume, a crash of its Primary under writes, failover, ' +
+        'verified data, redundancy restored on a third node',
+    )
+    .option('--keep', 'leave the lab running afterwards')
+    .action(async (opts: { keep?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as { dir?: string };
+      // Never the user's own lab: the demo starts by cleaning its directory.
+      const dir = labConfig({ dir: g.dir ?? (process.env.XLSS_LAB_DIR ? undefined : DEMO_DIR) }).dir;
+      const log = createLogger();
+      const say = (line: string) => process.stderr.write(`xlss demo: ${line}\n`);
+      try {
+        const r = await runDemo(
+          { dir, keep: opts.keep ?? false, install: process.env.XLSS_LAB_INSTALL === '1' },
+          { log, runner: new ExecaRunner({ logger: log }), say },
+        );
+        if (r.acknowledgedLost > 0) {
+          process.stdout.write(`xlss demo: FAILED ${r.acknowledgedLost} acknowledged writes lost\n`);
+          process.exitCode = 1;
+        } else process.stdout.write(`${demoLine(r)}\n`);
+      } catch (err) {
+        process.stdout.write(`xlss demo: FAILED ${errorMessage(err).split('\n')[0]}\n`);
+        process.stderr.write(`${errorMessage(err)}\n`);
+        process.exitCode = 1;
+      }
     });
 
   lab

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { inProject } from '../../common/paths.js';
 import type { CommandRunner } from '../../common/runner.js';
 import type { Kernel } from './prereq.js';
 
@@ -19,7 +20,7 @@ export const INITRAMFS_MODULES = [
   'kernel/fs/overlayfs/overlay.ko',
 ] as const;
 
-export const INIT_SCRIPT = new URL('../../../vagrant/lab/guest/init.sh', import.meta.url).pathname;
+export const INIT_SCRIPT = inProject('vagrant/lab/guest/init.sh');
 
 /**
  * Builds the lab's initramfs (busybox, eleven modules, our /init) into `dir`, or reuses

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XlssError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/log.js';
+import { inProject } from '../../common/paths.js';
 import { type CommandRunner, startDetached } from '../../common/runner.js';
 import { type ExecResult, LabClient } from './client.js';
 import { hostAddress, type LabConfig, netnsFor, nodeAddressing } from './config.js';
@@ -30,7 +31,7 @@ import {
   writeState,
 } from './state.js';
 
-export const XLSS_BIN = new URL('../../../bin/xlss.js', import.meta.url).pathname;
+export const XLSS_BIN = inProject('bin/xlss.js');
 
 export interface LabDeps {
   runner: CommandRunner;

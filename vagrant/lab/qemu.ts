@@ -1,7 +1,8 @@
+import { inProject } from '../../common/paths.js';
 import type { LabState, NodeState } from './state.js';
 
-export const AGENT_BUNDLE = new URL('../../lab-agent.mjs', import.meta.url).pathname;
-export const GUEST_SETUP = new URL('../../../vagrant/lab/guest/setup.sh', import.meta.url).pathname;
+export const AGENT_BUNDLE = inProject('dist/lab-agent.mjs');
+export const GUEST_SETUP = inProject('vagrant/lab/guest/setup.sh');
 
 /**
  * The qemu command line of one lab guest (a pure function of the lab's state, so a

@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { inProject } from '../../common/paths.js';
+import { netnsFor } from '../../vagrant/lab/config.js';
+import { useLab } from './helpers/lab.js';
+
+const XLSS = inProject('bin/xlss.js');
+const lab = useLab('lab', { nodes: 2, disk: '256MiB' });
+const dir = '/var/tmp/xlss-lab-test-lab';
+const cli = (...args: string[]) =>
+  execa(process.execPath, [XLSS, 'lab', '--dir', dir, ...args], { reject: false });
+
+describe('the qemu lab', () => {
+  it('runs commands on a node and passes output and exit code through', async () => {
+    const r = await cli('exec', 'node1', '--', 'sh', '-c', 'uname -n; echo oops >&2; exit 7');
+    expect(r.exitCode).toBe(7);
+    expect(r.stdout.trim()).toBe('node1');
+    expect(r.stderr).toContain('oops');
+    const missing = await cli('exec', 'node1', '--', 'no-such-program');
+    expect(missing.exitCode).toBe(127);
+    const stdin = await execa(
+      process.execPath,
+      [XLSS, 'lab', '--dir', dir, 'exec', '--stdin', 'node2', '--', 'wc', '-c'],
+      {
+        input: 'twelve bytes',
+      },
+    );
+    expect(stdin.stdout.trim()).toBe('12');
+  });
+
+  it('gives each node a data disk, a state disk, kernel modules and its own address', async () => {
+    const out = await lab.sh(
+      'node2',
+      'readlink -f /dev/disk/by-id/virtio-xlss-data; blockdev --getsize64 /dev/disk/by-id/virtio-xlss-data; ' +
+        'mountpoint -q /var/lib/xlss && echo state-mounted; head -1 /proc/drbd; ip -4 -o addr show eth0',
+    );
+    expect(out).toMatch(/^\/dev\/vd[a-z]\n268435456\nstate-mounted\nversion: 8\.4\.\d+/);
+    expect(out).toContain('10.77.0.12/24');
+    // The nodes reach each other over the lab network.
+    await lab.sh('node1', 'ping -c1 -W2 10.77.0.12 >/dev/null');
+  });
+
+  it('refuses a second lab in the same directory', async () => {
+    const r = await cli('up', '--nodes', '1');
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/already running in \/var\/tmp\/xlss-lab-test-lab/);
+  });
+
+  it('crashes a node at once and boots it again with its state disk intact', async () => {
+    await lab.sh('node1', 'echo survived > /var/lib/xlss/marker && sync && echo lost > /tmp/overlay-file');
+    const before = (await lab.lab().status()).find((n) => n.name === 'node1');
+    expect(await cli('crash', 'node1')).toMatchObject({ exitCode: 0 });
+    const crashed = (await lab.lab().status()).find((n) => n.name === 'node1');
+    expect(crashed).toMatchObject({ running: false, ready: false });
+    expect((await cli('exec', 'node1', '--', 'true')).exitCode).not.toBe(0);
+    expect(await cli('start', 'node1')).toMatchObject({ exitCode: 0 });
+    const after = (await lab.lab().status()).find((n) => n.name === 'node1');
+    expect(after?.ready).toBe(true);
+    expect(after?.bootId).not.toBe(before?.bootId);
+    expect(
+      await lab.sh('node1', 'cat /var/lib/xlss/marker; ls /tmp/overlay-file 2>/dev/null || echo gone'),
+    ).toBe('survived\ngone\n');
+  });
+
+  it('partitions a node from the network and heals it, while exec keeps working', async () => {
+    expect(await cli('partition', 'node2')).toMatchObject({ exitCode: 0 });
+    const cut = await lab.lab().exec('node1', ['ping', '-c1', '-W1', '10.77.0.12']);
+    expect(cut.exitCode).not.toBe(0);
+    expect((await cli('exec', 'node2', '--', 'true')).exitCode).toBe(0);
+    expect((await cli('status', '--output', 'json')).stdout).toContain('"partitioned": true');
+    expect(await cli('heal', 'node2')).toMatchObject({ exitCode: 0 });
+    await lab.sh(
+      'node1',
+      'for i in 1 2 3 4 5; do ping -c1 -W1 10.77.0.12 >/dev/null && exit 0; done; exit 1',
+    );
+  });
+
+  it('makes a data disk fail every I/O and work again', async () => {
+    const dd = [
+      'dd',
+      'if=/dev/disk/by-id/virtio-xlss-data',
+      'of=/dev/null',
+      'bs=4096',
+      'count=1',
+      'iflag=direct',
+    ];
+    expect((await lab.lab().exec('node2', dd)).exitCode).toBe(0);
+    expect(await cli('disk-fail', 'node2')).toMatchObject({ exitCode: 0 });
+    const failed = await lab.lab().exec('node2', dd);
+    expect(failed.exitCode).not.toBe(0);
+    expect(failed.stderr).toMatch(/Input\/output error/);
+    expect(await cli('disk-heal', 'node2')).toMatchObject({ exitCode: 0 });
+    await lab.sh(
+      'node2',
+      'for i in 1 2 3 4 5 6 7 8 9 10; do dd if=/dev/disk/by-id/virtio-xlss-data of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null && exit 0; sleep 0.5; done; exit 1',
+    );
+  });
+
+  it('goes down cleanly and idempotently', async () => {
+    expect(await cli('down')).toMatchObject({ exitCode: 0 });
+    expect(existsSync(dir)).toBe(false);
+    const ns = await execa('ip', ['netns', 'list']);
+    expect(ns.stdout).not.toContain(netnsFor(dir));
+    expect(await cli('down')).toMatchObject({ exitCode: 0 });
+    expect((await cli('status')).stderr).toMatch(/no lab is running/);
+  });
+});
