@@ -38,7 +38,7 @@ describe('the qemu lab', () => {
     expect(out).toMatch(/^\/dev\/vd[a-z]\n268435456\nstate-mounted\nversion: 8\.4\.\d+/);
     expect(out).toContain('10.77.0.12/24');
     // The nodes reach each other over the lab network.
-    await lab.sh('node1', 'ping -c1 -W2 10.77.0.12 >/dev/null');
+    await lab.sh('node1', 'busybox ping -c1 -W2 10.77.0.12 >/dev/null');
   });
 
   it('refuses a second lab in the same directory', async () => {
@@ -65,14 +65,14 @@ describe('the qemu lab', () => {
 
   it('partitions a node from the network and heals it, while exec keeps working', async () => {
     expect(await cli('partition', 'node2')).toMatchObject({ exitCode: 0 });
-    const cut = await lab.lab().exec('node1', ['ping', '-c1', '-W1', '10.77.0.12']);
+    const cut = await lab.lab().exec('node1', ['busybox', 'ping', '-c1', '-W1', '10.77.0.12']);
     expect(cut.exitCode).not.toBe(0);
     expect((await cli('exec', 'node2', '--', 'true')).exitCode).toBe(0);
     expect((await cli('status', '--output', 'json')).stdout).toContain('"partitioned": true');
     expect(await cli('heal', 'node2')).toMatchObject({ exitCode: 0 });
     await lab.sh(
       'node1',
-      'for i in 1 2 3 4 5; do ping -c1 -W1 10.77.0.12 >/dev/null && exit 0; done; exit 1',
+      'for i in 1 2 3 4 5; do busybox ping -c1 -W1 10.77.0.12 >/dev/null && exit 0; done; exit 1',
     );
   });
 
