@@ -81,11 +81,12 @@ export function registerLabCommands(program: Command): void {
     )
     .option('--accel <accel>', 'tcg (default, works everywhere) or kvm (only where KVM works)', 'tcg')
     .option('--output <format>', 'table or json', 'table')
+    .option('--install', 'install missing Debian packages with apt-get (also XLSS_LAB_INSTALL=1)')
     .action(async (opts: Record<string, string>, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { dir?: string };
       const config = labConfig({ ...opts, dir: g.dir });
       const l = labFrom(cmd);
-      await l.up(config, { install: process.env.XLSS_LAB_INSTALL === '1' });
+      await l.up(config, { install: wantsInstall(opts) });
       printStatus(await l.status(), opts.output ?? 'table');
     });
 
@@ -150,7 +151,8 @@ export function registerLabCommands(program: Command): void {
         'verified data, redundancy restored on a third node',
     )
     .option('--keep', 'leave the lab running afterwards')
-    .action(async (opts: { keep?: boolean }, cmd: Command) => {
+    .option('--install', 'install missing Debian packages with apt-get (also XLSS_LAB_INSTALL=1)')
+    .action(async (opts: { keep?: boolean; install?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { dir?: string };
       // Never the user's own lab: the demo starts by cleaning its directory.
       const dir = labConfig({ dir: g.dir ?? (process.env.XLSS_LAB_DIR ? undefined : DEMO_DIR) }).dir;
@@ -158,7 +160,7 @@ export function registerLabCommands(program: Command): void {
       const say = (line: string) => process.stderr.write(`xlss demo: ${line}\n`);
       try {
         const r = await runDemo(
-          { dir, keep: opts.keep ?? false, install: process.env.XLSS_LAB_INSTALL === '1' },
+          { dir, keep: opts.keep ?? false, install: wantsInstall(opts) },
           { log, runner: new ExecaRunner({ logger: log }), say },
         );
         if (r.acknowledgedLost > 0) {
@@ -187,6 +189,10 @@ export function registerLabCommands(program: Command): void {
       });
       await new Promise(() => {});
     });
+}
+
+function wantsInstall(opts: { install?: unknown }): boolean {
+  return opts.install === true || process.env.XLSS_LAB_INSTALL === '1';
 }
 
 function printStatus(nodes: NodeStatus[], output: string): void {
