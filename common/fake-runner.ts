@@ -41,7 +41,7 @@ export class FakeRunner implements CommandRunner {
     return this.addRule(command, argsPrefix, response, false);
   }
 
-  /** Like {@link on}, but the rule is used up by its first match. */
+  /** Like {@link on}, but the rule is used up by its first match. Newest rules win, so a `once` added after an `on` for the same call answers first, then the `on` takes over. */
   once(command: string, argsPrefix: readonly string[] | Matcher, response: FakeResponse): this {
     return this.addRule(command, argsPrefix, response, true);
   }

@@ -244,6 +244,13 @@ export async function startDetached(
       stdio: ['ignore', out, out],
       env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
     });
+    // A program that cannot start reports it in an 'error' event, which would be
+    // uncaught (and crash the caller) without a listener.
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (err) => reject(new CommandError({ command, args, cause: err })));
+    });
+    child.on('error', () => {});
     const pid = child.pid;
     if (pid === undefined) throw new CommandError({ command, args, cause: new Error('no pid') });
     child.unref();
