@@ -1,0 +1,125 @@
+/**
+ * `npm run bench`: the lab's figures, measured here and now, printed one per line as
+ * `bench <name>: <value> <unit>` (with a baseline and ratio where two things are compared
+ * in the same run) and written to bench-results.json. Nothing here is asserted.
+ * XLSS_BENCH_QUICK=1 skips timing each lab test file (the longest part).
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { createLogger } from '../../common/log.js';
+import { inProject } from '../../common/paths.js';
+import { ExecaRunner } from '../../common/runner.js';
+import { labConfig } from '../../vagrant/lab/config.js';
+import { Lab } from '../../vagrant/lab/lab.js';
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: { value: number; unit: string };
+  ratio?: number;
+}
+
+const figures: Figure[] = [];
+
+function report(name: string, value: number, unit: string, baseline?: number): void {
+  const f: Figure = { name, value: round(value), unit };
+  let line = `bench ${name}: ${f.value} ${unit}`;
+  if (baseline !== undefined) {
+    f.baseline = { value: round(baseline), unit };
+    f.ratio = round(value / baseline);
+    line += ` (baseline ${f.baseline.value} ${unit}, ratio ${f.ratio})`;
+  }
+  figures.push(f);
+  process.stdout.write(`${line}\n`);
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+const seconds = (since: number) => (performance.now() - since) / 1000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+async function timeUp(lab: Lab, nodes: number): Promise<number> {
+  await lab.down();
+  const t = performance.now();
+  await lab.up(labConfig({ dir: lab.dir, nodes, disk: '1GiB' }), {
+    install: process.env.XLSS_LAB_INSTALL === '1',
+  });
+  return seconds(t);
+}
+
+async function main(): Promise<void> {
+  const log = createLogger({ level: 'warn' });
+  const runner = new ExecaRunner({ logger: log });
+  const lab = new Lab('/var/tmp/xlss-lab-bench', { runner, log });
+  try {
+    const one = await timeUp(lab, 1);
+    const three = await timeUp(lab, 3);
+    report('lab_up_3_nodes', three, 's', one);
+
+    // A command's round trip into a guest, against the same command run on the host.
+    const client = lab.client();
+    const inGuest: number[] = [];
+    const onHost: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      let t = performance.now();
+      await client.exec('node1', ['true']);
+      inGuest.push(performance.now() - t);
+      t = performance.now();
+      await runner.run('true', []);
+      onHost.push(performance.now() - t);
+    }
+    report('lab_exec_true_median', median(inGuest), 'ms', median(onHost));
+
+    const lvs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await client.exec('node1', ['lvs', '--reportformat', 'json', '--units', 'b', '--nosuffix']);
+      lvs.push(performance.now() - t);
+    }
+    report('lab_lvs_json_median', median(lvs), 'ms');
+
+    const t = performance.now();
+    await lab.crash('node2');
+    await lab.start('node2');
+    report('lab_crash_and_restart_node', seconds(t), 's');
+
+    const d = performance.now();
+    await lab.down();
+    report('lab_down', seconds(d), 's');
+  } finally {
+    await lab.down();
+  }
+
+  if (process.env.XLSS_BENCH_QUICK !== '1') {
+    const files = readdirSync(inProject('test/lab'))
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort();
+    let total = 0;
+    for (const f of files) {
+      const t = performance.now();
+      const r = await execa('npx', ['vitest', 'run', '--project', 'lab', `test/lab/${f}`], {
+        cwd: inProject(),
+        reject: false,
+        env: { XLSS_LAB_INSTALL: process.env.XLSS_LAB_INSTALL ?? '' },
+      });
+      const s = seconds(t);
+      total += s;
+      report(
+        `lab_test_file_${f.replace(/\.test\.ts$/, '').replace(/[^a-z0-9]+/gi, '_')}${r.exitCode === 0 ? '' : '_FAILED'}`,
+        s,
+        's',
+      );
+    }
+    report('lab_test_suite_total', total, 's');
+  }
+  writeFileSync(
+    inProject('bench-results.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), figures }, null, 2)}\n`,
+  );
+}
+
+await main();
