@@ -64,7 +64,9 @@ export function lineReader(onMessage: (msg: unknown) => void, onBad?: (line: str
           onBad?.(line);
           msg = undefined;
         }
-        if (msg !== undefined) onMessage(msg);
+        // Every message is an object: `null` or `1` would crash a reader that reads `.op`.
+        if (msg !== null && typeof msg === 'object' && !Array.isArray(msg)) onMessage(msg);
+        else if (msg !== undefined) onBad?.(line);
       }
       nl = buf.indexOf('\n');
     }

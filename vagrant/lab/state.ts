@@ -56,7 +56,7 @@ export function readState(dir: string): LabState | undefined {
       cause: err,
     });
   }
-  const s = parsed as Partial<LabState>;
+  const s = (parsed ?? {}) as Partial<LabState>;
   if (s.version !== 1 || !Array.isArray(s.nodes) || typeof s.netns !== 'string')
     throw new XlssError('ELABSTATE', `lab state ${path} is not a lab state file; run "xlss lab down"`);
   return s as LabState;

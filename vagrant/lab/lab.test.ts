@@ -1,0 +1,75 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startDetached } from '../../common/runner.js';
+import { processesNaming } from './lab.js';
+
+let dir = '';
+let bin = '';
+const pids: number[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'xlss-procs-'));
+  // Outside the lab dir: the program's own path must not be what matches.
+  bin = mkdtempSync(join(tmpdir(), 'xlss-bin-'));
+});
+afterEach(() => {
+  for (const pid of pids.splice(0))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(bin, { recursive: true, force: true });
+});
+
+async function started(program: string, args: string[]): Promise<number> {
+  const pid = await startDetached(program, args, { logFile: join(bin, 'log') });
+  pids.push(pid);
+  // Until exec has replaced the forked node, /proc shows the parent's command line.
+  for (let i = 0; i < 100; i++) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === program) break;
+    } catch {
+      break;
+    }
+    await sleep(20);
+  }
+  return pid;
+}
+
+/** A long-lived process whose command line names `file` (tail follows it until killed). */
+function following(file: string): string[] {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, '');
+  return ['-f', file];
+}
+
+describe('processesNaming', () => {
+  it("finds the lab's qemu-nbd naming the directory, not other programs naming it", async () => {
+    // A stand-in for qemu-nbd: the match is on the program's name.
+    const nbd = join(bin, 'qemu-nbd');
+    copyFileSync('/usr/bin/tail', nbd);
+    const other = await started('/usr/bin/tail', following(`${dir}/x`));
+    const ours = await started(nbd, following(`${dir}/node1/data.img`));
+    const found = processesNaming(dir);
+    expect(found).toContain(ours);
+    expect(found).not.toContain(other);
+    expect(found).not.toContain(process.pid);
+  });
+
+  it('does not find a lab program naming another directory that shares a prefix', async () => {
+    const nbd = join(bin, 'qemu-nbd');
+    copyFileSync('/usr/bin/tail', nbd);
+    const elsewhere = `${dir}-other`;
+    try {
+      const ours = await started(nbd, following(`${elsewhere}/data.img`));
+      expect(processesNaming(dir)).not.toContain(ours);
+      expect(processesNaming(elsewhere)).toContain(ours);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+});
