@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createLogger } from '../../../common/log.js';
 import { ExecaRunner } from '../../../common/runner.js';
-import { GuestRunner, LabClient } from '../../../vagrant/lab/client.js';
+import { GuestRunner, type LabClient } from '../../../vagrant/lab/client.js';
 import { type LabOptionsInput, labConfig } from '../../../vagrant/lab/config.js';
 import { Lab } from '../../../vagrant/lab/lab.js';
 
@@ -20,8 +20,13 @@ export interface LabFixture {
  * lab tests never skip.
  */
 export function useLab(name: string, options: Omit<LabOptionsInput, 'dir'> = {}): LabFixture {
-  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`lab name "${name}" must be lowercase letters, digits and -`);
-  const config = labConfig({ ...options, dir: `/var/tmp/xlss-lab-test-${name}`, disk: options.disk ?? '1GiB' });
+  if (!/^[a-z0-9-]+$/.test(name))
+    throw new Error(`lab name "${name}" must be lowercase letters, digits and -`);
+  const config = labConfig({
+    ...options,
+    dir: `/var/tmp/xlss-lab-test-${name}`,
+    disk: options.disk ?? '1GiB',
+  });
   const log = createLogger({ level: process.env.XLSS_LOG_LEVEL ?? 'warn' });
   const lab = new Lab(config.dir, {
     runner: new ExecaRunner({ logger: log }),
@@ -57,7 +62,9 @@ export function useLab(name: string, options: Omit<LabOptionsInput, 'dir'> = {})
     sh: async (node, script) => {
       const r = await requireClient().exec(node, ['sh', '-c', script], { timeoutMs: 300_000 });
       if (r.exitCode !== 0)
-        throw new Error(`${node}: sh -c '${script}' exited ${r.exitCode}: ${r.stderr.trim() || r.error || ''}`);
+        throw new Error(
+          `${node}: sh -c '${script}' exited ${r.exitCode}: ${r.stderr.trim() || r.error || ''}`,
+        );
       return r.stdout;
     },
   };
