@@ -123,6 +123,7 @@ function writeTo(client: Socket, msg: BrokerToClient): void {
 export class LabBroker {
   private readonly links = new Map<string, GuestLink>();
   private server: Server | undefined;
+  private refresher: NodeJS.Timeout | undefined;
   private nextId = 1;
 
   constructor(
@@ -142,13 +143,14 @@ export class LabBroker {
     });
     for (const link of this.links.values()) link.start();
     // A guest that was rebooted answers pings with a new boot id.
-    setInterval(() => {
+    this.refresher = setInterval(() => {
       for (const link of this.links.values()) link.refresh();
     }, 1000).unref();
     this.log.info({ socket: this.state.brokerSocket }, 'lab broker listening');
   }
 
   close(): void {
+    clearInterval(this.refresher);
     this.server?.close();
     for (const link of this.links.values()) link.stop();
   }

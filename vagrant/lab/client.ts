@@ -161,6 +161,9 @@ export class GuestRunner implements CommandRunner {
       })
       .then((r) => r.exitCode ?? -1)
       .finally(() => {
+        // A last line without its newline is still a line (as ExecaRunner yields it).
+        if (partial) queue.push(partial);
+        partial = '';
         done = true;
         wake?.();
       });
