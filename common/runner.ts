@@ -75,6 +75,7 @@ export class CommandError extends XlssError {
     stdout?: string;
     timedOut?: boolean;
     aborted?: boolean;
+    signal?: string | undefined;
     cause?: unknown;
   }) {
     const stderr = trimStderr(init.stderr ?? '');
@@ -82,9 +83,11 @@ export class CommandError extends XlssError {
       ? 'timed out'
       : init.aborted
         ? 'was aborted'
-        : init.exitCode === undefined
-          ? 'could not start'
-          : `exited with ${init.exitCode}`;
+        : init.signal
+          ? `was killed by ${init.signal}`
+          : init.exitCode === undefined
+            ? 'could not start'
+            : `exited with ${init.exitCode}`;
     const causeMsg =
       init.exitCode === undefined && init.cause instanceof Error ? `: ${init.cause.message}` : '';
     super(
@@ -164,6 +167,7 @@ export class ExecaRunner implements CommandRunner {
         stdout,
         timedOut: result.timedOut,
         aborted: result.isCanceled,
+        signal: result.signal,
         cause: result.cause ?? result,
       });
     }

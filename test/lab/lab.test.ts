@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { inProject } from '../../common/paths.js';
 import { netnsFor } from '../../vagrant/lab/config.js';
+import { processesNaming } from '../../vagrant/lab/lab.js';
 import { useLab } from './helpers/lab.js';
 
 const XLSS = inProject('bin/xlss.js');
@@ -95,6 +97,31 @@ describe('the qemu lab', () => {
       'node2',
       'for i in 1 2 3 4 5 6 7 8 9 10; do dd if=/dev/disk/by-id/virtio-xlss-data of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null && exit 0; sleep 0.5; done; exit 1',
     );
+  });
+
+  it('cleans up with down after the lab tool itself was killed in the middle of up', async () => {
+    const other = '/var/tmp/xlss-lab-test-killed';
+    const up = execa(
+      process.execPath,
+      [XLSS, 'lab', '--dir', other, 'up', '--nodes', '1', '--disk', '128MiB'],
+      {
+        reject: false,
+      },
+    );
+    const qemuRunning = () =>
+      processesNaming(other).some((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('qemu-system'),
+      );
+    for (let i = 0; i < 300 && !qemuRunning(); i++) await sleep(100);
+    expect(qemuRunning()).toBe(true);
+    up.kill('SIGKILL');
+    await up;
+    expect(processesNaming(other).length).toBeGreaterThan(0);
+    const down = await execa(process.execPath, [XLSS, 'lab', '--dir', other, 'down'], { reject: false });
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(processesNaming(other)).toEqual([]);
+    expect(existsSync(other)).toBe(false);
+    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(netnsFor(other));
   });
 
   it('goes down cleanly and idempotently', async () => {

@@ -17,6 +17,7 @@ import { type CommandRunner, startDetached } from '../../common/runner.js';
 import { type ExecResult, LabClient } from './client.js';
 import { hostAddress, type LabConfig, netnsFor, nodeAddressing } from './config.js';
 import { buildInitramfs } from './initramfs.js';
+import { probeKvm } from './kvm.js';
 import { LabNetwork } from './network.js';
 import { checkPrerequisites } from './prereq.js';
 import type { NodeLink } from './protocol.js';
@@ -141,6 +142,10 @@ export class Lab {
     }
     mkdirSync(this.dir, { recursive: true });
     const initrd = await buildInitramfs(this.runner, kernel, this.dir);
+    if (config.accel === 'kvm') {
+      this.progress('probing KVM');
+      await probeKvm(this.runner, { kernel: kernel.vmlinuz, initrd });
+    }
     const netns = netnsFor(this.dir);
     const base = {
       version: 1 as const,
