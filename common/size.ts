@@ -17,20 +17,23 @@ const UNITS: Record<string, bigint> = {
   tb: 1000n ** 4n,
 };
 
+/** A byte count given as a bigint or a safe integer; must be positive. */
+export function byteCount(value: bigint | number, field = 'size'): bigint {
+  if (typeof value === 'bigint') {
+    if (value <= 0n) throw new ValidationError(field, 'must be a positive number of bytes');
+    return value;
+  }
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new ValidationError(field, `must be a positive whole number of bytes, got ${value}`);
+  return BigInt(value);
+}
+
 /**
  * Parses a size such as `2GiB`, `512M`, `4096` (bytes) or a bigint/number of bytes.
  * Binary units are 1024-based (`G` = `GiB`), decimal ones need the `B` (`GB`).
  */
 export function parseSize(value: unknown, field = 'size'): bigint {
-  if (typeof value === 'bigint') {
-    if (value <= 0n) throw new ValidationError(field, 'must be a positive number of bytes');
-    return value;
-  }
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value <= 0)
-      throw new ValidationError(field, `must be a positive whole number of bytes, got ${value}`);
-    return BigInt(value);
-  }
+  if (typeof value === 'bigint' || typeof value === 'number') return byteCount(value, field);
   if (typeof value !== 'string') throw new ValidationError(field, 'must be a size such as 10GiB');
   const m = /^\s*(\d{1,20})\s*([a-zA-Z]{0,3})\s*$/.exec(value);
   const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;

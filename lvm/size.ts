@@ -1,17 +1,9 @@
 import { ValidationError } from '../common/errors.js';
-import { roundUp } from '../common/size.js';
+import { byteCount, roundUp } from '../common/size.js';
 
 /** A size given to LVM: a positive whole number of bytes. Numbers must be safe integers. */
 export function validateBytes(value: unknown, field = 'size'): bigint {
-  if (typeof value === 'bigint') {
-    if (value <= 0n) throw new ValidationError(field, 'must be a positive number of bytes');
-    return value;
-  }
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value <= 0)
-      throw new ValidationError(field, `must be a positive whole number of bytes, got ${value}`);
-    return BigInt(value);
-  }
+  if (typeof value === 'bigint' || typeof value === 'number') return byteCount(value, field);
   throw new ValidationError(field, 'must be a number of bytes (bigint)');
 }
 
