@@ -124,6 +124,29 @@ describe('the qemu lab', () => {
     expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(netnsFor(other));
   });
 
+  it('reports a guest that fails to boot with the tail of its console', async () => {
+    const other = '/var/tmp/xlss-lab-test-noboot';
+    const lab = (...args: string[]) =>
+      execa(process.execPath, [XLSS, 'lab', '--dir', other, ...args], { reject: false });
+    const r = await lab(
+      'up',
+      '--nodes',
+      '1',
+      '--disk',
+      '128MiB',
+      '--kernel-args',
+      'xlss.setup=/nonexistent/setup.sh',
+    );
+    try {
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/node1 stopped while booting; its console says:/);
+      expect(r.stderr).toMatch(/nonexistent\/setup\.sh/);
+      expect(r.stderr).toMatch(/Kernel panic/);
+    } finally {
+      expect((await lab('down')).exitCode).toBe(0);
+    }
+  });
+
   it('goes down cleanly and idempotently', async () => {
     expect(await cli('down')).toMatchObject({ exitCode: 0 });
     expect(existsSync(dir)).toBe(false);

@@ -80,6 +80,7 @@ export function registerLabCommands(program: Command): void {
       'busybox',
     )
     .option('--accel <accel>', 'tcg (default, works everywhere) or kvm (only where KVM works)', 'tcg')
+    .option('--kernel-args <params>', 'extra kernel parameters for the guests, e.g. to debug a boot')
     .option('--output <format>', 'table or json', 'table')
     .option('--install', 'install missing Debian packages with apt-get (also XLSS_LAB_INSTALL=1)')
     .action(async (opts: Record<string, string>, cmd: Command) => {

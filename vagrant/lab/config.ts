@@ -15,6 +15,8 @@ export interface LabConfig {
   memoryMiB: number;
   init: LabInit;
   accel: LabAccel;
+  /** Extra kernel parameters for every guest (debugging); later ones override ours. */
+  kernelArgs: string[];
   /** First three octets of the lab's private /24, inside its own network namespace. */
   subnet: string;
 }
@@ -32,6 +34,7 @@ export interface LabOptionsInput {
   memory?: string | number | undefined;
   init?: string | undefined;
   accel?: string | undefined;
+  kernelArgs?: string | undefined;
 }
 
 function intInRange(value: string | number, field: string, min: number, max: number): number {
@@ -57,8 +60,13 @@ export function labConfig(input: LabOptionsInput = {}): LabConfig {
   const accel = input.accel ?? 'tcg';
   if (accel !== 'tcg' && accel !== 'kvm')
     throw new ValidationError('--accel', `must be "tcg" or "kvm", got "${accel}"`);
+  const kernelArgs = (input.kernelArgs ?? '').split(/\s+/).filter(Boolean);
+  for (const a of kernelArgs)
+    if (!/^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.,:/=+-]*)?$/.test(a))
+      throw new ValidationError('--kernel-args', `"${a}" is not a kernel parameter (key or key=value)`);
   return {
     dir,
+    kernelArgs,
     nodes,
     diskBytes,
     stateDiskBytes: 64n * 1024n ** 2n,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDetached } from '../../common/runner.js';
-import { processesNaming } from './lab.js';
+import { processesNaming, summarizeConsole } from './lab.js';
 
 let dir = '';
 let bin = '';
@@ -71,5 +71,30 @@ describe('processesNaming', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+describe('summarizeConsole', () => {
+  it('keeps what went wrong and the last lines, without kernel stack dumps', () => {
+    const text = [
+      '[    1.0] virtio_blk virtio2: [vda] 131072 512-byte logical blocks',
+      'xlss-setup: network setup failed',
+      '[    2.6] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000200',
+      '[    2.6] Call Trace:',
+      '[    2.6]  <TASK>',
+      '[    2.6]  dump_stack_lvl+0x44/0x5c',
+      '[    2.6]  ? do_fault+0x1a7/0x410',
+      '[    2.6] RIP: 0033:0x7f35f622f409',
+      '[    2.6] Code: 00 4c 8b 05',
+      '[    2.7] Kernel Offset: 0x21000000 from 0xffffffff81000000',
+    ].join('\n');
+    const s = summarizeConsole(text);
+    expect(s.split('\n').slice(0, 2)).toEqual([
+      'xlss-setup: network setup failed',
+      '[    2.6] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000200',
+    ]);
+    expect(s).not.toMatch(/dump_stack|do_fault|RIP:|Code:|<TASK>/);
+    expect(s).toMatch(/Kernel Offset/);
+    expect(summarizeConsole('')).toBe('(no console output)');
   });
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XlssError } from '../../common/errors.js';
 import { type Logger, silentLogger } from '../../common/log.js';
-import { inProject } from '../../common/paths.js';
+import { inProject, projectRoot } from '../../common/paths.js';
 import { type CommandRunner, startDetached } from '../../common/runner.js';
 import { type ExecResult, LabClient } from './client.js';
 import { hostAddress, type LabConfig, netnsFor, nodeAddressing } from './config.js';
@@ -56,12 +56,27 @@ export interface NodeStatus {
 
 const BOOT_TIMEOUT_MS = 240_000;
 
-function tail(file: string, lines = 25): string {
+function tail(file: string): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+    return summarizeConsole(readFileSync(file, 'utf8'));
   } catch {
     return '(no console output)';
   }
+}
+
+const NOTABLE = /xlss-|panic|error|cannot|can't|not found|no such file|failed|unable/i;
+const STACK = /^\[\s*\d+\.\d+\]\s+(\?|[A-Z0-9]{2,3}:|Code:|<\/?TASK>|[a-z_0-9.]+\+0x)/;
+
+/**
+ * What a person needs from a console that ended a boot: the lines that say what went
+ * wrong (ours, panics, errors) and then the last few lines, without kernel stack dumps.
+ */
+export function summarizeConsole(text: string, last = 10): string {
+  const lines = text.split('\n').filter((l) => l.trim() && !STACK.test(l));
+  const notable = lines.filter((l) => NOTABLE.test(l)).slice(-15);
+  const end = lines.slice(-last).filter((l) => !notable.includes(l));
+  const out = [...notable, ...(end.length ? ['…', ...end] : [])];
+  return out.length > 0 ? out.join('\n') : '(no console output)';
 }
 
 function sparseFile(path: string, bytes: bigint): void {
@@ -124,6 +139,12 @@ export class Lab {
 
   async up(config: LabConfig, opts: { install?: boolean } = {}): Promise<LabState> {
     const started = performance.now();
+    // The guests find the checkout by its path on the kernel command line, split at spaces.
+    if (!/^\/[A-Za-z0-9._/+-]+$/.test(projectRoot()))
+      throw new XlssError(
+        'ELABPATH',
+        `the lab cannot run from ${projectRoot()}: move the checkout to a path of letters, digits and . _ - + /`,
+      );
     const kernel = await checkPrerequisites({
       runner: this.runner,
       log: this.log,
@@ -157,6 +178,7 @@ export class Lab {
       initrd,
       init: config.init,
       accel: config.accel,
+      kernelArgs: config.kernelArgs,
       memoryMiB: config.memoryMiB,
       diskBytes: String(config.diskBytes),
       createdAt: new Date().toISOString(),
@@ -263,7 +285,7 @@ export class Lab {
         if (livePid(n.qemuPidFile) === undefined)
           throw new XlssError(
             'ELABBOOT',
-            `${name} stopped while booting; its console ends with:\n${tail(n.consoleLog)}`,
+            `${name} stopped while booting; its console says:\n${tail(n.consoleLog)}`,
           );
       }
       if (waiting.size === 0) break;

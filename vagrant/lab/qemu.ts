@@ -20,6 +20,7 @@ export function qemuArgs(state: Omit<LabState, 'nodes'>, node: Omit<NodeState, '
     `xlss.ip=${node.ip}/24`,
     `xlss.agent=${AGENT_BUNDLE}`,
     `xlss.init=${state.init}`,
+    ...(state.kernelArgs ?? []),
   ].join(' ');
   const accel =
     state.accel === 'kvm'

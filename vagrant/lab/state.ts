@@ -33,6 +33,8 @@ export interface LabState {
   initrd: string;
   init: LabInit;
   accel: LabAccel;
+  /** Extra kernel parameters (`lab up --kernel-args`). */
+  kernelArgs?: string[];
   memoryMiB: number;
   diskBytes: string;
   createdAt: string;

@@ -9,7 +9,8 @@ busybox mount -t sysfs sys /sys
 busybox mount -t devtmpfs dev /dev
 # Read the command line before /proc is moved away.
 CMDLINE=$(busybox cat /proc/cmdline)
-arg() { for w in $CMDLINE; do case "$w" in "$1="*) echo "${w#*=}";; esac; done; }
+# The last KEY=value on the command line wins, so `lab up --kernel-args` can override.
+arg() { v=; for w in $CMDLINE; do case "$w" in "$1="*) v="${w#*=}";; esac; done; echo "$v"; }
 # `xlss lab up --accel kvm` first boots this far with xlss.probe=1 to see that KVM works.
 if [ "$(arg xlss.probe)" = 1 ]; then echo "xlss-init: probe ok"; busybox poweroff -f; fi
 TAG=$(arg xlss.share)

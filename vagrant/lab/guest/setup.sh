@@ -3,7 +3,8 @@
 # the host's read-only root and a tmpfs overlay, then hands PID 1 to busybox init, which
 # keeps the lab agent running and reaps orphans.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "${w#*=}";; esac; done; }
+# The last KEY=value on the command line wins, so `lab up --kernel-args` can override.
+arg() { v=; for w in $(cat /proc/cmdline); do case "$w" in "$1="*) v="${w#*=}";; esac; done; echo "$v"; }
 NODE=$(arg xlss.node)
 IP=$(arg xlss.ip)
 AGENT=$(arg xlss.agent)
@@ -11,8 +12,9 @@ INIT=$(arg xlss.init)
 HERE=$(dirname "$0")
 log() { echo "xlss-setup: $*"; }
 
-mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# A fresh /run, unless the checkout lives there. /tmp stays the overlay's own: the
+# checkout (agent, scripts) may live under the host's /tmp, and a tmpfs would hide it.
+case "$HERE" in /run/*) ;; *) mount -t tmpfs -o mode=0755 tmpfs /run;; esac
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
 hostname "$NODE"
 echo "$NODE" > /etc/hostname

@@ -12,7 +12,8 @@
 # Everything written here lands in the overlay's tmpfs upper layer: the host's /etc is
 # never touched, and a rebooted guest starts from the host's files again.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "${w#*=}";; esac; done; }
+# The last KEY=value on the command line wins, so `lab up --kernel-args` can override.
+arg() { v=; for w in $(cat /proc/cmdline); do case "$w" in "$1="*) v="${w#*=}";; esac; done; echo "$v"; }
 log() { echo "xlss-systemd-init: $*"; }
 NODE=$(arg xlss.node)
 AGENT=$(arg xlss.agent)
