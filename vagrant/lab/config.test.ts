@@ -37,8 +37,18 @@ describe('labConfig', () => {
       memoryMiB: 768,
       init: 'busybox',
       accel: 'tcg',
+      kernelArgs: [],
       subnet: '10.77.0',
     });
+  });
+
+  it('takes extra kernel parameters one by one and refuses anything that is not one', () => {
+    expect(labConfig({ kernelArgs: ' xlss.setup=/x/y.sh  debug ' }).kernelArgs).toEqual([
+      'xlss.setup=/x/y.sh',
+      'debug',
+    ]);
+    for (const bad of ['a="b c"', "x='y'", 'init=/bin/sh;reboot', 'x=$(id)'])
+      expect(() => labConfig({ kernelArgs: bad }), bad).toThrow(/^--kernel-args: /);
   });
 
   it('takes the directory from XLSS_LAB_DIR, an explicit dir wins', () => {
