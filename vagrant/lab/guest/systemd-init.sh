@@ -106,6 +106,11 @@ for g in systemd-fstab-generator systemd-gpt-auto-generator systemd-getty-genera
 done
 echo "# xlss lab guest: setup.sh mounts what the node needs" > /etc/fstab
 
+# /tmp is the host's, seen through the overlay, and may hold the checkout itself (CI
+# clones there): tmpfiles must not empty it at boot (its default is `D /tmp`).
+mkdir -p /etc/tmpfiles.d
+echo 'd /tmp 1777 root root -' > /etc/tmpfiles.d/tmp.conf
+
 # One machine id per node (the host's would be shared by all guests); stable per name.
 printf 'xlss-lab-%s' "$NODE" | md5sum | cut -c1-32 > /etc/machine-id
 
