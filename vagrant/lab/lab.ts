@@ -140,11 +140,15 @@ export class Lab {
   async up(config: LabConfig, opts: { install?: boolean } = {}): Promise<LabState> {
     const started = performance.now();
     // The guests find the checkout by its path on the kernel command line, split at spaces.
-    if (!/^\/[A-Za-z0-9._/+-]+$/.test(projectRoot()))
-      throw new XlssError(
-        'ELABPATH',
-        `the lab cannot run from ${projectRoot()}: move the checkout to a path of letters, digits and . _ - + /`,
-      );
+    for (const [what, path] of [
+      ['the checkout', projectRoot()],
+      ['node', process.execPath],
+    ] as const)
+      if (!/^\/[A-Za-z0-9._/+-]+$/.test(path))
+        throw new XlssError(
+          'ELABPATH',
+          `the lab cannot use ${what} at ${path}: its path may hold only letters, digits and . _ - + /`,
+        );
     const kernel = await checkPrerequisites({
       runner: this.runner,
       log: this.log,

@@ -9,6 +9,8 @@ export const LAB_PACKAGES = [
   'qemu-utils',
   'linux-image-amd64',
   'lvm2',
+  // LVM runs thin_check whenever it activates a thin pool; lvm2 only recommends it.
+  'thin-provisioning-tools',
   'drbd-utils',
   'busybox-static',
   'cpio',
@@ -24,6 +26,7 @@ const REQUIRED_FILES: [string, string][] = [
   ['/usr/bin/cpio', 'cpio'],
   ['/sbin/ip', 'iproute2'],
   ['/sbin/lvm', 'lvm2'],
+  ['/usr/sbin/thin_check', 'thin-provisioning-tools'],
   ['/usr/sbin/drbdadm', 'drbd-utils'],
   ['/sbin/mkfs.ext4', 'e2fsprogs'],
   ['/usr/bin/lsblk', 'util-linux'],

@@ -19,6 +19,7 @@ export function qemuArgs(state: Omit<LabState, 'nodes'>, node: Omit<NodeState, '
     `xlss.node=${node.name}`,
     `xlss.ip=${node.ip}/24`,
     `xlss.agent=${AGENT_BUNDLE}`,
+    `xlss.nodejs=${process.execPath}`,
     `xlss.init=${state.init}`,
     ...(state.kernelArgs ?? []),
   ].join(' ');

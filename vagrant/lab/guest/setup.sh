@@ -8,6 +8,9 @@ arg() { v=; for w in $(cat /proc/cmdline); do case "$w" in "$1="*) v="${w#*=}";;
 NODE=$(arg xlss.node)
 IP=$(arg xlss.ip)
 AGENT=$(arg xlss.agent)
+# The host's node, wherever it is installed (the guest shares the host's root).
+NODEJS=$(arg xlss.nodejs)
+[ -n "$NODEJS" ] || NODEJS=/usr/bin/node
 INIT=$(arg xlss.init)
 HERE=$(dirname "$0")
 log() { echo "xlss-setup: $*"; }
@@ -43,7 +46,7 @@ if [ "$INIT" = systemd ]; then
   exec sh "$HERE/systemd-init.sh"
 fi
 cat > /etc/inittab <<TAB
-::respawn:/usr/bin/node $AGENT
+::respawn:$NODEJS $AGENT
 ::ctrlaltdel:/bin/busybox poweroff -f
 TAB
 log "node $NODE ready for init"

@@ -17,6 +17,8 @@ arg() { v=; for w in $(cat /proc/cmdline); do case "$w" in "$1="*) v="${w#*=}";;
 log() { echo "xlss-systemd-init: $*"; }
 NODE=$(arg xlss.node)
 AGENT=$(arg xlss.agent)
+NODEJS=$(arg xlss.nodejs)
+[ -n "$NODEJS" ] || NODEJS=/usr/bin/node
 # The checkout: the agent bundle is <checkout>/dist/lab-agent.mjs.
 CHECKOUT=$(dirname "$(dirname "$AGENT")")
 ETC=/etc/systemd/system
@@ -25,7 +27,7 @@ LIB=/usr/lib/systemd/system
 fail_to_busybox() {
   # Without systemd the node would never become ready: fall back to busybox init.
   log "$* — falling back to busybox init"
-  printf '::respawn:/usr/bin/node %s\n::ctrlaltdel:/bin/busybox poweroff -f\n' "$AGENT" > /etc/inittab
+  printf '::respawn:%s %s\n::ctrlaltdel:/bin/busybox poweroff -f\n' "$NODEJS" "$AGENT" > /etc/inittab
   exec /bin/busybox init
 }
 [ -x /sbin/init ] && [ -d "$LIB" ] || fail_to_busybox "no systemd on this host (/sbin/init)"
@@ -140,7 +142,7 @@ StartLimitIntervalSec=0
 
 [Service]
 Type=simple
-ExecStart=/usr/bin/node $AGENT
+ExecStart=$NODEJS $AGENT
 Restart=always
 RestartSec=1s
 KillMode=process
