@@ -114,6 +114,11 @@ describe('xlss CLI', () => {
     [['--init', 'foo'], '--init: must be "busybox" or "systemd", got "foo"'],
     [['--accel', 'foo'], '--accel: must be "tcg" or "kvm", got "foo"'],
     [['--memory', '1'], '--memory: must be a whole number from 256 to 16384, got "1"'],
+    [['--output', 'yaml'], '--output: must be "table" or "json", got "yaml"'],
+    [
+      ['--kernel-args', 'init=/bin/sh;reboot'],
+      '--kernel-args: "init=/bin/sh;reboot" is not a kernel parameter',
+    ],
   ])('lab up %j returns 2 with the field on stderr and runs nothing', async (opts, message) => {
     expect(await run('lab', 'up', ...opts)).toBe(EXIT_USAGE);
     expect(err.startsWith(`xlss: ${message}`)).toBe(true);

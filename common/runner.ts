@@ -52,6 +52,11 @@ export interface CommandRunner {
 
 const STDERR_LIMIT = 2000;
 
+/** Tools' output is parsed: always ask for it in the C locale. */
+export function cLocale(env: Record<string, string> = {}): Record<string, string> {
+  return { ...env, LC_ALL: 'C', LANG: 'C' };
+}
+
 export function trimStderr(stderr: string): string {
   const t = stderr.trim();
   return t.length > STDERR_LIMIT ? `${t.slice(0, STDERR_LIMIT)}…` : t;
@@ -140,7 +145,7 @@ export class ExecaRunner implements CommandRunner {
       shell: false,
       reject: false,
       stripFinalNewline: false,
-      env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+      env: cLocale(options.env),
       extendEnv: true,
       timeout: options.timeoutMs ?? this.timeoutMs,
       cancelSignal: options.signal,
@@ -184,7 +189,7 @@ export class ExecaRunner implements CommandRunner {
       reject: false,
       stdin: 'ignore',
       buffer: false,
-      env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+      env: cLocale(options.env),
       cancelSignal: options.signal,
     });
     this.log.info({ command, args, pid: child.pid }, 'stream started');
@@ -223,7 +228,7 @@ export function startProcess(
     shell: false,
     reject: false,
     buffer: false,
-    env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+    env: cLocale(options.env),
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
   });
@@ -246,7 +251,7 @@ export async function startDetached(
       shell: false,
       detached: true,
       stdio: ['ignore', out, out],
-      env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
+      env: { ...process.env, ...cLocale(options.env) },
     });
     // A program that cannot start reports it in an 'error' event, which would be
     // uncaught (and crash the caller) without a listener.

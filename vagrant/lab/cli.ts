@@ -86,9 +86,10 @@ export function registerLabCommands(program: Command): void {
     .action(async (opts: Record<string, string>, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { dir?: string };
       const config = labConfig({ ...opts, dir: g.dir });
+      const output = outputFormat(opts.output);
       const l = labFrom(cmd);
       await l.up(config, { install: wantsInstall(opts) });
-      printStatus(await l.status(), opts.output ?? 'table');
+      printStatus(await l.status(), output);
     });
 
   lab
@@ -96,7 +97,8 @@ export function registerLabCommands(program: Command): void {
     .description('show the nodes of the running lab')
     .option('--output <format>', 'table or json', 'table')
     .action(async (opts: { output: string }, cmd: Command) => {
-      printStatus(await labFrom(cmd).status(), opts.output);
+      const output = outputFormat(opts.output);
+      printStatus(await labFrom(cmd).status(), output);
     });
 
   lab
@@ -196,8 +198,14 @@ function wantsInstall(opts: { install?: unknown }): boolean {
   return opts.install === true || process.env.XLSS_LAB_INSTALL === '1';
 }
 
-function printStatus(nodes: NodeStatus[], output: string): void {
+function outputFormat(value: string | undefined): 'table' | 'json' {
+  const output = value ?? 'table';
+  if (output !== 'table' && output !== 'json')
+    throw new UsageError(`--output: must be "table" or "json", got "${output}"`);
+  return output;
+}
+
+function printStatus(nodes: NodeStatus[], output: 'table' | 'json'): void {
   if (output === 'json') process.stdout.write(`${JSON.stringify(nodes, null, 2)}\n`);
-  else if (output === 'table') process.stdout.write(`${formatNodeTable(nodes)}\n`);
-  else throw new UsageError(`--output: must be "table" or "json", got "${output}"`);
+  else process.stdout.write(`${formatNodeTable(nodes)}\n`);
 }

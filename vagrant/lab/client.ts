@@ -3,6 +3,7 @@ import { XlssError } from '../../common/errors.js';
 import {
   CommandError,
   type CommandRunner,
+  cLocale,
   type LineStream,
   type RunOptions,
   type RunResult,
@@ -120,7 +121,7 @@ export class GuestRunner implements CommandRunner {
     const started = performance.now();
     const r = await this.client.exec(this.node, [command, ...args], {
       ...(options.input !== undefined ? { stdin: options.input } : {}),
-      env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+      env: cLocale(options.env),
       timeoutMs: options.timeoutMs ?? this.defaultTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -150,7 +151,7 @@ export class GuestRunner implements CommandRunner {
     let partial = '';
     const exited = this.client
       .exec(this.node, [command, ...args], {
-        env: { ...options.env, LC_ALL: 'C', LANG: 'C' },
+        env: cLocale(options.env),
         signal: controller.signal,
         onStdout: (chunk) => {
           const parts = (partial + chunk.toString()).split('\n');

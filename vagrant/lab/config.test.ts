@@ -93,7 +93,7 @@ describe('labConfig', () => {
     [{ memory: '1G' }, '--memory', 'got "1G"'],
     [{ init: 'foo' }, '--init', 'must be "busybox" or "systemd", got "foo"'],
     [{ accel: 'foo' }, '--accel', 'must be "tcg" or "kvm", got "foo"'],
-    [{ dir: '/tmp/a,b' }, '--dir', 'may hold only letters, digits and . _ - /'],
+    [{ dir: '/tmp/a,b' }, '--dir', 'may hold only letters, digits and . _ - + /'],
     [{ dir: '/tmp/a b' }, '--dir', '"/tmp/a b"'],
     [{ dir: '/tmp/a:b' }, '--dir', 'may hold only'],
     [{ dir: '/tmp/ä' }, '--dir', 'may hold only'],

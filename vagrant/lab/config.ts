@@ -21,6 +21,12 @@ export interface LabConfig {
   subnet: string;
 }
 
+/**
+ * Paths the lab hands to qemu and to the guests: qemu's option strings split at commas,
+ * the kernel command line at spaces, so only these characters are let through.
+ */
+export const SAFE_PATH = /^\/[A-Za-z0-9._/+-]+$/;
+
 export const DEFAULT_LAB_DIR = '/var/tmp/xlss-lab';
 
 export function defaultLabDir(): string {
@@ -47,9 +53,8 @@ function intInRange(value: string | number, field: string, min: number, max: num
 /** Validates what a user asked of `xlss lab up`; nothing runs before this passes. */
 export function labConfig(input: LabOptionsInput = {}): LabConfig {
   const dir = resolve(input.dir ?? defaultLabDir());
-  // The directory ends up in qemu's -virtfs/-chardev option strings, where a comma is a separator.
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir))
-    throw new ValidationError('--dir', `"${dir}" may hold only letters, digits and . _ - /`);
+  if (!SAFE_PATH.test(dir))
+    throw new ValidationError('--dir', `"${dir}" may hold only letters, digits and . _ - + /`);
   const nodes = intInRange(input.nodes ?? 3, '--nodes', 1, 9);
   const diskBytes = parseSize(input.disk ?? '2GiB', '--disk');
   if (diskBytes < 64n * 1024n ** 2n) throw new ValidationError('--disk', 'must be at least 64MiB');

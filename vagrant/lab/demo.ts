@@ -11,7 +11,7 @@ import {
   renderResourceFile,
 } from '../../drbd/index.js';
 import { Lvm } from '../../lvm/index.js';
-import { GuestRunner, type LabClient } from './client.js';
+import { GuestRunner } from './client.js';
 import { labConfig } from './config.js';
 import { Lab } from './lab.js';
 import type { LabState } from './state.js';
@@ -214,5 +214,3 @@ export async function runDemo(
 export function demoLine(r: DemoResult): string {
   return `xlss demo: ok failover_s=${r.failoverS.toFixed(1)} acknowledged_lost=${r.acknowledgedLost} redundancy_restored=${r.redundancyRestored ? 'yes' : 'no'}`;
 }
-
-export type { LabClient };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { inProject } from '../../common/paths.js';
 import type { CommandRunner } from '../../common/runner.js';
@@ -45,12 +45,13 @@ export async function buildInitramfs(runner: CommandRunner, kernel: Kernel, dir:
   }
   const tmp = `${out}.tmp`;
   // cpio keeps the copied modes: init and busybox stay executable.
-  await runner.run('chmod', ['0755', join(tree, 'init'), join(tree, 'bin/busybox')]);
+  chmodSync(join(tree, 'init'), 0o755);
+  chmodSync(join(tree, 'bin/busybox'), 0o755);
   await runner.run('cpio', ['--quiet', '-o', '-H', 'newc', '-F', tmp], {
     cwd: tree,
     input: `${files.join('\n')}\n`,
   });
-  await runner.run('mv', ['-f', tmp, out]);
+  renameSync(tmp, out);
   rmSync(tree, { recursive: true, force: true });
   return out;
 }

@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +16,7 @@ import { type Logger, silentLogger } from '../../common/log.js';
 import { inProject, projectRoot } from '../../common/paths.js';
 import { type CommandRunner, startDetached } from '../../common/runner.js';
 import { type ExecResult, LabClient } from './client.js';
-import { hostAddress, type LabConfig, netnsFor, nodeAddressing } from './config.js';
+import { hostAddress, type LabConfig, netnsFor, nodeAddressing, SAFE_PATH } from './config.js';
 import { buildInitramfs } from './initramfs.js';
 import { probeKvm } from './kvm.js';
 import { LabNetwork } from './network.js';
@@ -144,7 +145,7 @@ export class Lab {
       ['the checkout', projectRoot()],
       ['node', process.execPath],
     ] as const)
-      if (!/^\/[A-Za-z0-9._/+-]+$/.test(path))
+      if (!SAFE_PATH.test(path))
         throw new XlssError(
           'ELABPATH',
           `the lab cannot use ${what} at ${path}: its path may hold only letters, digits and . _ - + /`,
@@ -247,7 +248,7 @@ export class Lab {
       logFile: join(state.dir, 'broker.log'),
       env: { XLSS_LOG_LEVEL: 'info' },
     });
-    await import('node:fs').then((fs) => fs.writeFileSync(state.brokerPidFile, `${pid}\n`));
+    writeFileSync(state.brokerPidFile, `${pid}\n`);
     for (let i = 0; i < 200; i++) {
       if (existsSync(state.brokerSocket)) return;
       if (livePid(state.brokerPidFile) === undefined) break;
