@@ -27,3 +27,24 @@ export class UsageError extends XlssError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Not found (HTTP 404): the named object does not exist. */
+export class NotFoundError extends XlssError {
+  constructor(what: string, name: string) {
+    super('ENOTFOUND', `${what} "${name}" not found`);
+  }
+}
+
+/** The request conflicts with the current state (HTTP 409); the message says why. */
+export class ConflictError extends XlssError {
+  constructor(message: string) {
+    super('ECONFLICT', message);
+  }
+}
+
+/** Not enough space (HTTP 507); the message names what is short and what is free. */
+export class NoSpaceError extends XlssError {
+  constructor(message: string) {
+    super('ENOSPACE', message);
+  }
+}
