@@ -35,3 +35,63 @@ export interface FenceRelay {
 }
 
 export type { ObservedVolume };
+
+/** What the volume engine needs from the daemon's config (validated by the config loader). */
+export interface EngineConfig {
+  /** This node's name: must equal `uname -n` (DRBD picks its `on` section by it). */
+  nodeName: string;
+  /** This node's replication address. */
+  address: string;
+  /** VG that holds xlss's LVs ("xlss"). */
+  vg: string;
+  /** Thin pool inside the VG for thin volumes. */
+  thinPool: string;
+  /** Crash-safe state: specs, rendered configs (default /var/lib/xlss). */
+  stateDir: string;
+  /** Where live `.res` files go (default /etc/drbd.d, rebuilt from stateDir at start). */
+  drbdConfigDir: string;
+  /** fence-peer and after-resync-target handler scripts (from the daemon's install, never a request). */
+  handlers: { fencePeer: string; afterResyncTarget: string };
+  /** Base period of the level-triggered resync, jittered ±20%. */
+  reconcileIntervalMs: number;
+  /** 'auto' detects from /proc/drbd. */
+  drbdGeneration: 'auto' | '8.4' | '9';
+}
+
+/** The engine behind VolumeService, made by `createVolumeEngine` in `./engine.ts`. */
+export interface VolumeEngine extends VolumeService {
+  /** Renders every `.res` from the state dir, starts events2 and the loop. */
+  start(): Promise<void>;
+  /** Finishes the command in flight; leaves resources as they are (never demotes/unmounts). */
+  stop(): Promise<void>;
+  /** True once the first observation (LVM report + events2 dump) is in. */
+  ready(): boolean;
+  /** The block device of a volume on this node (/dev/drbdN), for backups. */
+  devicePath(name: string): string | null;
+}
+
+export interface VolumeEngineDeps {
+  runner: import('../../common/runner.js').CommandRunner;
+  log: import('../../common/log.js').Logger;
+  config: EngineConfig;
+  /** prom-client registry; the engine registers its own xlss_daemon_* metrics. */
+  registry: import('prom-client').Registry;
+  fence: FenceRelay;
+}
+
+/** Snapshots, backups and restores (daemon/backup), driven by each spec's policy. */
+export interface BackupService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  list(volume: string, target: string): Promise<import('../api/schemas.js').BackupManifest[]>;
+  /** Starts a backup now on this node (must be the Primary); returns the job at once. */
+  runNow(volume: string): Promise<import('../api/schemas.js').Job>;
+  /** Restores into a new or empty volume on this node; returns the job at once. */
+  restore(
+    volume: string,
+    body: import('../api/schemas.js').RestoreBody,
+  ): Promise<import('../api/schemas.js').Job>;
+  job(id: string): import('../api/schemas.js').Job | null;
+  /** ISO time of the last successful backup of a volume on this node, or null. */
+  lastSuccess(volume: string): string | null;
+}
