@@ -46,3 +46,35 @@ export interface ControllerService {
   resyncDone(done: ResyncDone): Promise<void>;
   ready(): boolean;
 }
+
+/** What the core needs from the controller's config (validated by its loader). */
+export interface ControllerCoreConfig {
+  /** SQLite file (default /var/lib/xlss-controller/state.db). */
+  databasePath: string;
+  /** Health poll period per node. */
+  heartbeatIntervalMs: number;
+  /** A node is offline after this long without a successful poll. */
+  nodeTimeoutMs: number;
+  /** DRBD minors and ports handed out to volumes. */
+  minorRange: { first: number; last: number };
+  portRange: { first: number; last: number };
+  /** Nodes from the config file (registered at start; `xlss node add` adds more). */
+  nodes: Array<import('./schemas.js').NodeAdd>;
+  /** Where backups go when a volume's policy does not say. */
+  defaultBackupTarget: string | null;
+}
+
+/** The core behind ControllerService, made by `createControllerCore` in `controller/core.ts`. */
+export interface ControllerCore extends ControllerService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ControllerCoreDeps {
+  config: ControllerCoreConfig;
+  log: import('../../common/log.js').Logger;
+  registry: import('prom-client').Registry;
+  daemonClient: import('../daemon-client.js').DaemonClientFactory;
+  /** Injected clock for tests. */
+  now?: () => number;
+}
