@@ -18,9 +18,11 @@ import {
 
 export { BackupManifest, ErrorBody, FenceAnswer, FenceAsk, Job, Name, ResyncDone };
 
+/** Without additionalProperties: false a Record's key pattern would let any key through. */
 export const Labels = Type.Record(
   Type.String({ pattern: '^[a-z0-9]([a-z0-9./-]{0,61}[a-z0-9])?$' }),
   Type.String({ pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$' }),
+  { additionalProperties: false },
 );
 
 export const NodeAdd = Type.Object(
