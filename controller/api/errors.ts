@@ -12,27 +12,36 @@ const STATUS_BY_CODE: Record<string, number> = {
   ENOSPACE: 507,
 };
 
-interface AjvError {
+/** An ajv (fastify) or typebox validation error: both name the path and the property. */
+interface SchemaError {
   instancePath?: string;
   message?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+  params?: unknown;
 }
 
 /** `sizeBytes`, `replicas.0.node`, or the missing/extra property's name. */
-export function fieldOf(error: AjvError): string {
+export function fieldOf(error: SchemaError): string {
   const path = (error.instancePath ?? '').split('/').filter(Boolean);
-  const extra = error.params?.missingProperty ?? error.params?.additionalProperty;
-  if (extra) path.push(extra);
+  const p = (error.params ?? {}) as Record<string, unknown>;
+  const first = (v: unknown) => (Array.isArray(v) ? v[0] : v);
+  const extra =
+    p.missingProperty ?? p.additionalProperty ?? first(p.requiredProperties) ?? first(p.additionalProperties);
+  if (typeof extra === 'string') path.push(extra);
   return path.join('.');
+}
+
+function isExtraProperty(error: SchemaError): boolean {
+  const p = (error.params ?? {}) as Record<string, unknown>;
+  return p.additionalProperty !== undefined || Array.isArray(p.additionalProperties);
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation && err.validation.length > 0) {
-      const first = err.validation[0] as AjvError;
+      const first = err.validation[0] as SchemaError;
       const context = err.validationContext ?? 'body';
       const field = fieldOf(first) || context;
-      const extra = first.params?.additionalProperty ? 'is not a known field' : undefined;
+      const extra = isExtraProperty(first) ? 'is not a known field' : undefined;
       return reply.code(400).send({
         error: 'EVALIDATION',
         message: `${context === 'querystring' ? 'query' : context} ${field}: ${extra ?? first.message ?? 'is invalid'}`,
