@@ -94,6 +94,7 @@ nodes:
     ['colour: blue\n', {}, 'colour'],
     ['listen: { address: x }\n', {}, 'listen.address'],
     ['listen: { port: 70000 }\n', {}, 'listen.port'],
+    ['listen: { port: -1 }\n', {}, 'listen.port'],
     ['listen: { port: "7690" }\n', {}, 'listen.port'],
     ['listen: { host: "a b" }\n', {}, 'listen.host'],
     ['tokenFile: relative\n', {}, 'tokenFile'],

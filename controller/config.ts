@@ -135,7 +135,7 @@ function validate(raw: Raw): ControllerConfig {
   const host = listen.host ?? '0.0.0.0';
   if (typeof host !== 'string' || !HOST.test(host))
     throw new ValidationError('listen.host', `"${String(host)}" is not an IPv4 address or host name`);
-  const port = intIn(listen.port ?? 7690, 'listen.port', 1, 65_535);
+  const port = intIn(listen.port ?? 7690, 'listen.port', 0, 65_535); // 0: any free port
   const socketPath =
     listen.socketPath === undefined || listen.socketPath === null
       ? null
