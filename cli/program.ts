@@ -8,6 +8,8 @@ import { CommandError } from '../common/runner.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** The named volume, node, job or backup does not exist (admin commands). */
+export const EXIT_NOT_FOUND = 3;
 
 /** A part's contribution to the CLI: it adds its own subcommands to the root program. */
 export type RegisterCommands = (program: Command) => void;
@@ -29,7 +31,16 @@ export function printError(err: unknown, stderr: NodeJS.WritableStream = process
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return EXIT_USAGE;
   if (err instanceof XlssError && err.code === 'EVALIDATION') return EXIT_USAGE;
+  if (err instanceof XlssError && err.code === 'ENOTFOUND') return EXIT_NOT_FOUND;
   return EXIT_FAILED;
+}
+
+/** `--output table|json` of every command that prints objects. */
+export function outputFormat(value: string | undefined): 'table' | 'json' {
+  const output = value ?? 'table';
+  if (output !== 'table' && output !== 'json')
+    throw new UsageError(`--output: must be "table" or "json", got "${output}"`);
+  return output;
 }
 
 export function buildProgram(parts: readonly RegisterCommands[]): Command {

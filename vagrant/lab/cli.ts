@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { outputFormat } from '../../cli/program.js';
 import { errorMessage, UsageError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { ExecaRunner } from '../../common/runner.js';
+import { formatTable } from '../../common/table.js';
 import { LabBroker } from './broker.js';
 import { defaultLabDir, labConfig } from './config.js';
 import { demoLine, runDemo } from './demo.js';
@@ -33,15 +35,7 @@ export function formatNodeTable(nodes: NodeStatus[]): string {
       n.uptimeS !== undefined ? `${Math.round(n.uptimeS)}s` : '-',
     ]),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 function nodeCommand(
@@ -196,13 +190,6 @@ export function registerLabCommands(program: Command): void {
 
 function wantsInstall(opts: { install?: unknown }): boolean {
   return opts.install === true || process.env.XLSS_LAB_INSTALL === '1';
-}
-
-function outputFormat(value: string | undefined): 'table' | 'json' {
-  const output = value ?? 'table';
-  if (output !== 'table' && output !== 'json')
-    throw new UsageError(`--output: must be "table" or "json", got "${output}"`);
-  return output;
 }
 
 function printStatus(nodes: NodeStatus[], output: 'table' | 'json'): void {
