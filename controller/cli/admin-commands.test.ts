@@ -119,6 +119,16 @@ describe('xlss volume', () => {
     expect(requests).toEqual(['POST /v1/volumes', 'GET /v1/volumes/vol1', 'GET /v1/volumes/vol1']);
   });
 
+  it('create exits 1 with the reason when the volume fails while it waits', async () => {
+    const get = service.getVolume.bind(service);
+    service.getVolume = async (name) => {
+      const v = await get(name);
+      return v && { ...v, phase: 'failed', message: 'node2: VG xlss has 3MiB free' };
+    };
+    expect(await run('volume', 'create', 'vol1', '--size', '64MiB')).toBe(EXIT_FAILED);
+    expect(err).toBe('xlss: volume vol1 is failed: node2: VG xlss has 3MiB free\n');
+  });
+
   it('create --output json prints the ready VolumeView; --no-wait returns it as placed', async () => {
     expect(await run('volume', 'create', 'vol1', '--size', '1GiB', '--thick', '--output', 'json')).toBe(
       EXIT_OK,

@@ -21,6 +21,8 @@ export function createProgress(
       stream: stream as NodeJS.WriteStream,
       hideCursor: true,
       clearOnComplete: false,
+      // We choose the bar only for a terminal; this keeps cli-progress from second-guessing the stream.
+      noTTYOutput: true,
     });
     bar.start(100, 0);
     return {
