@@ -20,10 +20,11 @@ import { useLab } from './helpers/lab.js';
 // crashed and the peer promoted. Protocol A must lose acknowledged writes (they were
 // still queued on the dead node), protocol C none. If A loses none, this test could not
 // tell the two apart and fails.
-const { lab, runner, sh } = useLab('ln-sync', { nodes: 2, disk: '512MiB' });
+const { lab, runner, sh } = useLab('ln-sync', { nodes: 2, disk: '1GiB' });
 const log = createLogger({ level: process.env.XLSS_LOG_LEVEL ?? 'warn' });
 const MiB = 1024n * 1024n;
-const DELAY = '150ms';
+// Under TCG the writer manages some 20 writes a second: 300 ms keeps several in flight.
+const DELAY = '300ms';
 const ACKS_BEFORE_CRASH = 25;
 
 interface Round {
@@ -41,6 +42,9 @@ async function round(protocol: 'A' | 'C', primary: string, secondary: string, mi
     port: 7790 + minor,
     minor,
   });
+  // The delay must not look like a dead peer to DRBD (ping-timeout is in tenths of a second):
+  // a dropped connection would let protocol C acknowledge writes the peer never got.
+  spec.net = { ...spec.net, 'ping-timeout': 20 };
   const [p, s] = [runner(primary), runner(secondary)];
   const adm = (r: typeof p) => new DrbdAdm({ runner: r, generation: '8.4', logger: log });
   await Promise.all([writeRes(p, spec), writeRes(s, spec)]);
