@@ -564,12 +564,14 @@ export class Lab {
     );
   }
 
+  /** Every service: those in the state and any pidfile left without an entry (a crash between the two). */
   private async stopAllServices(state: LabState): Promise<void> {
-    await Promise.all(
-      Object.entries(state.services ?? {}).map(([name, s]) =>
-        stopSupervisor(this.dir, name, s.pidFile, 2000),
-      ),
-    );
+    const byName = new Map(Object.entries(state.services ?? {}).map(([name, s]) => [name, s.pidFile]));
+    for (const f of readdirSync(this.dir)) {
+      const m = /^([a-z][a-z0-9-]*)\.service\.pid$/.exec(f);
+      if (m?.[1] && !byName.has(m[1])) byName.set(m[1], join(this.dir, f));
+    }
+    await Promise.all([...byName].map(([name, pidFile]) => stopSupervisor(this.dir, name, pidFile, 2000)));
   }
 }
 
