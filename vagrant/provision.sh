@@ -53,6 +53,26 @@ npm ci --no-audit --no-fund
 npm run build
 ln -sfn "$XLSS_DIR/bin/xlss.js" /usr/local/bin/xlss
 
+# Disks by serial at the same path as in the qemu lab and on libvirt: virtio disks have
+# /dev/disk/by-id/virtio-<serial> from udev already; VirtualBox's SATA disks get the
+# same links here.
+cat > /etc/udev/rules.d/60-xlss-disks.rules <<'RULES'
+SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", ENV{ID_BUS}=="ata", ENV{ID_SERIAL_SHORT}=="xlss-*", SYMLINK+="disk/by-id/virtio-$env{ID_SERIAL_SHORT}"
+RULES
+udevadm control --reload && udevadm trigger --subsystem-match=block && udevadm settle
+
+# The state disk (daemon state, per-node config) survives everything: mounted at boot.
+STATE=/dev/disk/by-id/virtio-xlss-state
+if [ -e "$STATE" ]; then
+  blkid "$STATE" >/dev/null 2>&1 || mkfs.ext4 -q -L xlss-state "$STATE"
+  mkdir -p /var/lib/xlss
+  grep -q '^LABEL=xlss-state ' /etc/fstab || echo 'LABEL=xlss-state /var/lib/xlss ext4 defaults,nofail 0 2' >> /etc/fstab
+  mountpoint -q /var/lib/xlss || mount /var/lib/xlss
+  mkdir -p /var/lib/xlss/etc
+fi
+mkdir -p /etc/xlss
+printf 'NODE_NAME=%s\nNODE_ADDRESS=%s\n' "$NAME" "$SUBNET.$((10 + ${NAME#node}))" > /etc/xlss/node.env
+
 # The node's system setup, shared with the qemu lab's guests (which pass --no-udev; these
 # VMs have udev, so LVM keeps its defaults).
 log "node setup"

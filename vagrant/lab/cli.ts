@@ -5,8 +5,9 @@ import { createLogger } from '../../common/log.js';
 import { ExecaRunner } from '../../common/runner.js';
 import { formatTable } from '../../common/table.js';
 import { LabBroker } from './broker.js';
+import { formatServices, registerFaultCommands, registerServiceCommands } from './cli-net.js';
 import { defaultLabDir, labConfig } from './config.js';
-import { demoLine, runDemo } from './demo.js';
+import { demoLine, promoteLine, runDemo } from './demo.js';
 import { Lab, type NodeStatus } from './lab.js';
 import { requireState } from './state.js';
 
@@ -23,6 +24,15 @@ function labFrom(cmd: Command): Lab {
   });
 }
 
+function networkColumn(n: NodeStatus): string {
+  const base = n.partitioned
+    ? 'partitioned'
+    : n.cutFrom?.length
+      ? `cut from ${n.cutFrom.join(',')}`
+      : 'connected';
+  return n.netem ? `${base}, ${n.netem}` : base;
+}
+
 export function formatNodeTable(nodes: NodeStatus[]): string {
   const rows = [
     ['NODE', 'ADDRESS', 'STATE', 'NETWORK', 'DATA DISK', 'UPTIME'],
@@ -30,7 +40,7 @@ export function formatNodeTable(nodes: NodeStatus[]): string {
       n.name,
       n.ip,
       !n.running ? 'stopped' : n.ready ? 'ready' : 'booting',
-      n.partitioned ? 'partitioned' : 'connected',
+      networkColumn(n),
       n.diskFailed ? 'failing' : 'ok',
       n.uptimeS !== undefined ? `${Math.round(n.uptimeS)}s` : '-',
     ]),
@@ -92,7 +102,10 @@ export function registerLabCommands(program: Command): void {
     .option('--output <format>', 'table or json', 'table')
     .action(async (opts: { output: string }, cmd: Command) => {
       const output = outputFormat(opts.output);
-      printStatus(await labFrom(cmd).status(), output);
+      const l = labFrom(cmd);
+      printStatus(await l.status(), output);
+      const services = formatServices(l.services());
+      if (output === 'table' && services) process.stdout.write(`${services}\n`);
     });
 
   lab
@@ -127,8 +140,8 @@ export function registerLabCommands(program: Command): void {
     l.crash(n),
   );
   nodeCommand(lab, 'start', 'boot a stopped node again with the same disks', (l, n) => l.start(n));
-  nodeCommand(lab, 'partition', "cut a node's network off", (l, n) => l.partition(n));
-  nodeCommand(lab, 'heal', "restore a node's network", (l, n) => l.heal(n));
+  registerFaultCommands(lab, labFrom);
+  registerServiceCommands(lab, labFrom);
   nodeCommand(lab, 'disk-fail', "make every read and write of a node's data disk fail", (l, n) =>
     l.diskFail(n),
   );
@@ -163,7 +176,7 @@ export function registerLabCommands(program: Command): void {
         if (r.acknowledgedLost > 0) {
           process.stdout.write(`xlss demo: FAILED ${r.acknowledgedLost} acknowledged writes lost\n`);
           process.exitCode = 1;
-        } else process.stdout.write(`${demoLine(r)}\n`);
+        } else process.stdout.write(`${promoteLine(r)}\n${demoLine(r)}\n`);
       } catch (err) {
         process.stdout.write(`xlss demo: FAILED ${errorMessage(err).split('\n')[0]}\n`);
         process.stderr.write(`${errorMessage(err)}\n`);

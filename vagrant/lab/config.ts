@@ -29,6 +29,20 @@ export const SAFE_PATH = /^\/[A-Za-z0-9._/+-]+$/;
 
 export const DEFAULT_LAB_DIR = '/var/tmp/xlss-lab';
 
+/** The lab's private /24 (first three octets); the Vagrantfile and README use the same. */
+export const LAB_SUBNET = '10.77.0';
+
+/**
+ * Serial numbers of a node's disks, so the node finds them by id whatever their order:
+ * /dev/disk/by-id/virtio-<serial> (qemu lab, Vagrant on libvirt; Vagrant on VirtualBox
+ * gets the same links from provision.sh).
+ */
+export const DISK_SERIAL = { data: 'xlss-data', state: 'xlss-state' } as const;
+
+export function diskById(serial: string): string {
+  return `/dev/disk/by-id/virtio-${serial}`;
+}
+
 export function defaultLabDir(): string {
   return process.env.XLSS_LAB_DIR || DEFAULT_LAB_DIR;
 }
@@ -78,7 +92,7 @@ export function labConfig(input: LabOptionsInput = {}): LabConfig {
     memoryMiB,
     init,
     accel,
-    subnet: '10.77.0',
+    subnet: LAB_SUBNET,
   };
 }
 

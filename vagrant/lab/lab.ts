@@ -17,6 +17,8 @@ import { inProject, projectRoot } from '../../common/paths.js';
 import { type CommandRunner, startDetached } from '../../common/runner.js';
 import { type ExecResult, LabClient } from './client.js';
 import { hostAddress, type LabConfig, netnsFor, nodeAddressing, SAFE_PATH } from './config.js';
+import { cutsRuleset, describeNetem, type NetemSpec, netemArgs, nodePair, samePair } from './faults.js';
+import { forwardServiceName, forwardSocket, validPort } from './forward.js';
 import { buildInitramfs } from './initramfs.js';
 import { probeKvm } from './kvm.js';
 import { LabNetwork } from './network.js';
@@ -24,12 +26,20 @@ import { checkPrerequisites } from './prereq.js';
 import type { NodeLink } from './protocol.js';
 import { nbdArgs, qemuArgs } from './qemu.js';
 import {
+  serviceFiles,
+  startSupervisor,
+  stopSupervisor,
+  supervisorPid,
+  validServiceName,
+} from './services.js';
+import {
   findNode,
   type LabState,
   livePid,
   type NodeState,
   readState,
   requireState,
+  type ServiceState,
   writeState,
 } from './state.js';
 
@@ -50,6 +60,10 @@ export interface NodeStatus {
   /** The guest's agent answers. */
   ready: boolean;
   partitioned: boolean;
+  /** Nodes this one is cut from (`lab partition A B`). */
+  cutFrom?: string[];
+  /** The degradation of its link in force (`lab netem`), e.g. "delay 50ms loss 1%". */
+  netem?: string;
   diskFailed: boolean;
   bootId?: string;
   uptimeS?: number;
@@ -320,6 +334,10 @@ export class Lab {
         running,
         ready: running && (link?.connected ?? false),
         partitioned: n.partitioned,
+        cutFrom: (state.cuts ?? [])
+          .filter((c) => c.includes(n.name))
+          .map((c) => (c[0] === n.name ? c[1] : c[0])),
+        ...(state.netem?.[n.name] ? { netem: describeNetem(state.netem[n.name] as NetemSpec) } : {}),
         diskFailed: livePid(n.nbdPidFile) === undefined,
         ...(link?.bootId && running ? { bootId: link.bootId } : {}),
         ...(link?.uptimeS !== undefined && running ? { uptimeS: link.uptimeS } : {}),
@@ -353,6 +371,7 @@ export class Lab {
     if (livePid(n.nbdPidFile) === undefined && !n.diskFailed) await this.startNbd(n);
     await this.startQemu(state, n);
     await this.waitReady(state, [name], new Map([[name, before]]), started);
+    await this.applyNetem(name);
   }
 
   private update(name: string, change: Partial<NodeState>): void {
@@ -393,6 +412,7 @@ export class Lab {
    */
   async down(): Promise<void> {
     const state = readState(this.dir);
+    if (state) await this.stopAllServices(state);
     const pids = new Set<number>();
     if (state) {
       for (const f of [state.brokerPidFile, ...state.nodes.flatMap((n) => [n.qemuPidFile, n.nbdPidFile])]) {
@@ -406,6 +426,159 @@ export class Lab {
     rmSync(this.dir, { recursive: true, force: true });
     this.log.info({ dir: this.dir, killed: pids.size }, 'lab down');
   }
+  // Faults between two nodes and degraded links (see faults.ts).
+
+  /** Cuts the link between two nodes only; both still reach the host side and the others. */
+  async partitionPair(a: string, b: string): Promise<void> {
+    const state = this.state();
+    const pair = nodePair(
+      a,
+      b,
+      state.nodes.map((n) => n.name),
+    );
+    const cuts = (state.cuts ?? []).filter((c) => !samePair(c, pair));
+    await this.applyCuts(state, [...cuts, pair]);
+    this.log.info({ nodes: pair }, 'cut the link between two nodes');
+  }
+
+  async healPair(a: string, b: string): Promise<void> {
+    const state = this.state();
+    const pair = nodePair(
+      a,
+      b,
+      state.nodes.map((n) => n.name),
+    );
+    await this.applyCuts(
+      state,
+      (state.cuts ?? []).filter((c) => !samePair(c, pair)),
+    );
+    this.log.info({ nodes: pair }, 'healed the link between two nodes');
+  }
+
+  private async applyCuts(state: LabState, cuts: LabState['cuts'] & object): Promise<void> {
+    const script = cutsRuleset(cuts, (name) => findNode(state, name).tap);
+    const net = new LabNetwork(this.runner, state.netns);
+    const [cmd, args] = net.wrap('nft', ['-f', '-']);
+    await this.runner.run(cmd, args, { input: script, timeoutMs: 30_000 });
+    const fresh = this.state();
+    fresh.cuts = cuts;
+    writeState(fresh);
+  }
+
+  /** Degrades a node's outgoing traffic (tc netem in the guest); `undefined` clears it. */
+  async netem(name: string, spec: NetemSpec | undefined): Promise<void> {
+    const state = this.state();
+    findNode(state, name);
+    const netem = { ...(state.netem ?? {}) };
+    if (spec) netem[name] = spec;
+    else delete netem[name];
+    state.netem = netem;
+    writeState(state);
+    if (spec) await this.applyNetem(name);
+    else {
+      const r = await this.exec(name, ['tc', 'qdisc', 'del', 'dev', 'eth0', 'root'], { timeoutMs: 30_000 });
+      if (r.exitCode !== 0 && !/handle of zero|No such file|Invalid handle/i.test(r.stderr))
+        throw new XlssError('ELABNETEM', `${name}: tc could not clear netem: ${r.stderr.trim() || r.error}`);
+    }
+    this.log.info({ node: name, netem: spec ?? 'cleared' }, 'netem');
+  }
+
+  /** Puts the node's netem from the lab state in force (after a boot the guest has none). */
+  private async applyNetem(name: string): Promise<void> {
+    const spec = this.state().netem?.[name];
+    if (!spec) return;
+    const r = await this.exec(name, ['tc', ...netemArgs('eth0', spec)], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0)
+      throw new XlssError('ELABNETEM', `${name}: tc netem failed: ${r.stderr.trim() || r.error}`);
+  }
+
+  // Host-side services (see services.ts and forward.ts).
+
+  /**
+   * Starts `argv` supervised inside the lab's namespace (restarted when it exits),
+   * output to NAME.log in the lab directory. A service of that name running already
+   * is refused.
+   */
+  async runService(name: string, argv: string[]): Promise<ServiceState> {
+    validServiceName(name);
+    if (argv.length === 0) throw new XlssError('EVALIDATION', 'command: give the command to run after --');
+    const state = this.state();
+    const files = serviceFiles(this.dir, name);
+    const pid = supervisorPid(this.dir, name, files.pidFile);
+    if (pid !== undefined)
+      throw new XlssError('ELABSERVICE', `service ${name} is running already (pid ${pid}); stop it first`);
+    const service = await startSupervisor(state, XLSS_BIN, name, argv);
+    const fresh = this.state();
+    fresh.services = { ...(fresh.services ?? {}), [name]: service };
+    writeState(fresh);
+    this.log.info({ service: name, argv }, 'service started');
+    return service;
+  }
+
+  /** Stops a service and its process; false when it was not running. */
+  async stopService(name: string): Promise<boolean> {
+    validServiceName(name);
+    const state = this.state();
+    const files = state.services?.[name] ?? serviceFiles(this.dir, name);
+    const stopped = await stopSupervisor(this.dir, name, files.pidFile);
+    const fresh = this.state();
+    if (fresh.services) delete fresh.services[name];
+    writeState(fresh);
+    this.log.info({ service: name, stopped }, 'service stopped');
+    return stopped;
+  }
+
+  services(): ServiceStatus[] {
+    const state = this.state();
+    return Object.entries(state.services ?? {}).map(([name, s]) => {
+      const pid = supervisorPid(this.dir, name, s.pidFile);
+      return { name, ...s, running: pid !== undefined, ...(pid !== undefined ? { pid } : {}) };
+    });
+  }
+
+  /**
+   * A unix socket in the lab directory that reaches `node`:`port` over the lab's network
+   * (a forwarder service in the namespace). Idempotent: the same path while it runs.
+   */
+  async forward(node: string, port: number): Promise<string> {
+    const state = this.state();
+    const n = findNode(state, node);
+    const p = validPort(port);
+    const name = forwardServiceName(n.name, p);
+    const socket = forwardSocket(this.dir, n.name, p);
+    if (
+      supervisorPid(this.dir, name, serviceFiles(this.dir, name).pidFile) !== undefined &&
+      existsSync(socket)
+    )
+      return socket;
+    await this.stopService(name);
+    rmSync(socket, { force: true });
+    await this.runService(name, [process.execPath, XLSS_BIN, 'lab', 'forwarder', socket, `${n.ip}:${p}`]);
+    for (let i = 0; i < 250; i++) {
+      if (existsSync(socket)) return socket;
+      await sleep(40);
+    }
+    throw new XlssError(
+      'ELABFORWARD',
+      `the forwarder for ${node}:${p} did not start; see ${serviceFiles(this.dir, name).logFile}`,
+    );
+  }
+
+  /** Every service: those in the state and any pidfile left without an entry (a crash between the two). */
+  private async stopAllServices(state: LabState): Promise<void> {
+    const byName = new Map(Object.entries(state.services ?? {}).map(([name, s]) => [name, s.pidFile]));
+    for (const f of readdirSync(this.dir)) {
+      const m = /^([a-z][a-z0-9-]*)\.service\.pid$/.exec(f);
+      if (m?.[1] && !byName.has(m[1])) byName.set(m[1], join(this.dir, f));
+    }
+    await Promise.all([...byName].map(([name, pidFile]) => stopSupervisor(this.dir, name, pidFile, 2000)));
+  }
+}
+
+export interface ServiceStatus extends ServiceState {
+  name: string;
+  running: boolean;
+  pid?: number;
 }
 
 /** The lab's own processes (qemu, qemu-nbd, the broker) whose command line mentions `dir`. */

@@ -17,6 +17,8 @@ export const LAB_PACKAGES = [
   'iproute2',
   'e2fsprogs',
   'util-linux',
+  // `lab partition A B`: nftables rules on the lab's bridge cut one link only.
+  'nftables',
 ] as const;
 
 const REQUIRED_FILES: [string, string][] = [
@@ -30,6 +32,7 @@ const REQUIRED_FILES: [string, string][] = [
   ['/usr/sbin/drbdadm', 'drbd-utils'],
   ['/sbin/mkfs.ext4', 'e2fsprogs'],
   ['/usr/bin/lsblk', 'util-linux'],
+  ['/usr/sbin/nft', 'nftables'],
 ];
 
 export interface Kernel {

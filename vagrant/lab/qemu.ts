@@ -1,4 +1,5 @@
 import { inProject } from '../../common/paths.js';
+import { DISK_SERIAL } from './config.js';
 import type { LabState, NodeState } from './state.js';
 
 export const AGENT_BUNDLE = inProject('dist/lab-agent.mjs');
@@ -64,11 +65,11 @@ export function qemuArgs(state: Omit<LabState, 'nodes'>, node: Omit<NodeState, '
     '-drive',
     `file=${node.stateDisk},format=raw,if=none,id=state,cache=writeback`,
     '-device',
-    'virtio-blk-pci,drive=state,serial=xlss-state',
+    `virtio-blk-pci,drive=state,serial=${DISK_SERIAL.state}`,
     '-blockdev',
     `driver=nbd,node-name=data,server.type=unix,server.path=${node.nbdSocket},reconnect-delay=0`,
     '-device',
-    'virtio-blk-pci,drive=data,serial=xlss-data,werror=report,rerror=report',
+    `virtio-blk-pci,drive=data,serial=${DISK_SERIAL.data},werror=report,rerror=report`,
     '-netdev',
     `tap,id=net0,ifname=${node.tap},script=no,downscript=no`,
     '-device',

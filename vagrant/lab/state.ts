@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { XlssError } from '../../common/errors.js';
 import type { LabAccel, LabInit } from './config.js';
+import type { NetemSpec, NodePair } from './faults.js';
 
 export interface NodeState {
   name: string;
@@ -41,6 +42,19 @@ export interface LabState {
   brokerPidFile: string;
   brokerSocket: string;
   nodes: NodeState[];
+  /** Links cut between two nodes only (`lab partition A B`). */
+  cuts?: NodePair[];
+  /** Degraded links by node (`lab netem`), applied again when a node boots. */
+  netem?: Record<string, NetemSpec>;
+  /** Processes started in the lab's namespace (`lab run`, `lab forward`), by name. */
+  services?: Record<string, ServiceState>;
+}
+
+export interface ServiceState {
+  argv: string[];
+  pidFile: string;
+  logFile: string;
+  startedAt: string;
 }
 
 export function statePath(dir: string): string {
@@ -84,15 +98,20 @@ export function findNode(state: LabState, name: string): NodeState {
   return node;
 }
 
-/** Reads a pid file and tells whether that process is alive. */
-export function livePid(pidFile: string): number | undefined {
-  let pid: number;
+/** The pid a pid file holds, if it holds one. */
+export function readPidFile(pidFile: string): number | undefined {
   try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+}
+
+/** Reads a pid file and tells whether that process is alive. */
+export function livePid(pidFile: string): number | undefined {
+  const pid = readPidFile(pidFile);
+  if (pid === undefined) return undefined;
   try {
     process.kill(pid, 0);
     return pid;

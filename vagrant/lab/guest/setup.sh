@@ -41,6 +41,12 @@ if [ -e "$STATE" ]; then
   blkid "$STATE" >/dev/null 2>&1 || mkfs.ext4 -q -E nodiscard -L xlss-state "$STATE"
   mkdir -p /var/lib/xlss && mount -t ext4 "$STATE" /var/lib/xlss || log "cannot mount the state disk"
 fi
+# /etc is the overlay's and lost on a crash: what a service needs there is kept under
+# /var/lib/xlss/etc on the state disk and copied over /etc at every boot.
+mkdir -p /var/lib/xlss/etc && cp -a /var/lib/xlss/etc/. /etc/ || log "cannot restore /etc from the state disk"
+# Who this node is, for services (written after the restore: always the current truth).
+mkdir -p /etc/xlss
+printf 'NODE_NAME=%s\nNODE_ADDRESS=%s\n' "$NODE" "${IP%/*}" > /etc/xlss/node.env
 
 if [ "$INIT" = systemd ]; then
   exec sh "$HERE/systemd-init.sh"

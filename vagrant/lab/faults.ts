@@ -1,0 +1,106 @@
+import { ValidationError } from '../../common/errors.js';
+
+/**
+ * Faults finer than a whole node: a cut between two nodes only (nftables, bridge family,
+ * in the lab's namespace) and a degraded link (tc netem, applied inside the guest: the
+ * guests run Debian's kernel, which has netem, while the host's kernel may not).
+ */
+
+/** Two node names, sorted, so a cut has one spelling whichever order it was asked in. */
+export type NodePair = [string, string];
+
+export interface NetemSpec {
+  /** tc's spelling, e.g. "50ms". */
+  delay?: string;
+  /** tc's spelling, e.g. "1%". */
+  loss?: string;
+}
+
+/** The nftables table the lab's cuts live in (one per namespace, so one per lab). */
+export const CUTS_TABLE = 'xlss_lab';
+
+export function nodePair(a: string, b: string, known: string[]): NodePair {
+  for (const [field, n] of [
+    ['first node', a],
+    ['second node', b],
+  ] as const)
+    if (!known.includes(n))
+      throw new ValidationError(field, `no node "${n}" in the lab (nodes: ${known.join(', ')})`);
+  if (a === b) throw new ValidationError('second node', `a node cannot be cut from itself ("${a}")`);
+  return a < b ? [a, b] : [b, a];
+}
+
+export function samePair(x: NodePair, y: NodePair): boolean {
+  return x[0] === y[0] && x[1] === y[1];
+}
+
+const DELAY = /^(\d{1,5})(\.\d{1,3})?(us|ms|s)$/;
+const LOSS = /^(\d{1,3})(\.\d{1,3})?%$/;
+
+/** Validates `lab netem` options; at least one of delay and loss is required. */
+export function netemSpec(input: { delay?: string | undefined; loss?: string | undefined }): NetemSpec {
+  const spec: NetemSpec = {};
+  if (input.delay !== undefined) {
+    if (!DELAY.test(input.delay))
+      throw new ValidationError('--delay', `must be a time like 50ms, 1.5s or 200us, got "${input.delay}"`);
+    spec.delay = input.delay;
+  }
+  if (input.loss !== undefined) {
+    if (!LOSS.test(input.loss) || Number.parseFloat(input.loss) > 100)
+      throw new ValidationError(
+        '--loss',
+        `must be a percentage from 0% to 100%, like 1% or 0.5%, got "${input.loss}"`,
+      );
+    spec.loss = input.loss;
+  }
+  if (spec.delay === undefined && spec.loss === undefined)
+    throw new ValidationError('netem', 'give --delay, --loss or both (or --clear)');
+  return spec;
+}
+
+/** tc's arguments that put `spec` on the guest's interface (replacing what was there). */
+export function netemArgs(dev: string, spec: NetemSpec): string[] {
+  return [
+    'qdisc',
+    'replace',
+    'dev',
+    dev,
+    'root',
+    'netem',
+    ...(spec.delay ? ['delay', spec.delay] : []),
+    ...(spec.loss ? ['loss', spec.loss] : []),
+  ];
+}
+
+export function describeNetem(spec: NetemSpec): string {
+  return [spec.delay ? `delay ${spec.delay}` : '', spec.loss ? `loss ${spec.loss}` : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
+/**
+ * The whole nftables script for a set of cuts: the table is created, emptied and filled
+ * in one transaction, so applying it is idempotent and a heal is just a smaller script.
+ * Frames between the two taps are dropped where the bridge forwards them; frames to and
+ * from the bridge itself (the host side) and other taps pass.
+ */
+export function cutsRuleset(cuts: NodePair[], tapOf: (node: string) => string): string {
+  const rules = cuts.flatMap(([a, b]) => {
+    const [ta, tb] = [tapOf(a), tapOf(b)];
+    return [
+      `    iifname "${ta}" oifname "${tb}" drop comment "cut ${a} ${b}"`,
+      `    iifname "${tb}" oifname "${ta}" drop comment "cut ${a} ${b}"`,
+    ];
+  });
+  return [
+    `table bridge ${CUTS_TABLE}`,
+    `flush table bridge ${CUTS_TABLE}`,
+    `table bridge ${CUTS_TABLE} {`,
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy accept;',
+    ...rules,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
