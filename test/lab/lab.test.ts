@@ -1,10 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { inProject } from '../../common/paths.js';
 import { netnsFor } from '../../vagrant/lab/config.js';
-import { cmdlineOf, labProcesses } from '../../vagrant/lab/procs.js';
+import { cmdlineOf, isLabProcess, labProcesses } from '../../vagrant/lab/procs.js';
 import { qemuOf, useLab } from './helpers/lab.js';
 
 const XLSS = inProject('bin/xlss.js');
@@ -62,8 +70,18 @@ describe('the qemu lab', () => {
       execa(process.execPath, [XLSS, 'lab', '--dir', d, ...args], { reject: false });
     mkdirSync(foreign, { mode: 0o700 });
     writeFileSync(`${foreign}/precious`, 'keep');
-    // A program whose arguments name the directory, as the old "down" would have killed.
-    const bystander = execa('sleep', ['300', `${foreign}/node1.qemu.pid`], { reject: false });
+    // A program that looks like a lab's qemu for this directory (as "down" would kill in
+    // a lab it made): here it must survive, the directory being none of the lab's.
+    const fakeQemu = '/var/tmp/xlss-lab-test-ls-bin/qemu-system-x86_64';
+    mkdirSync('/var/tmp/xlss-lab-test-ls-bin', { recursive: true });
+    copyFileSync('/bin/sh', fakeQemu);
+    const bystander = execa(
+      fakeQemu,
+      ['-c', 'while :; do sleep 1; done', '-pidfile', `${foreign}/node1.qemu.pid`],
+      { reject: false, stdio: 'ignore' },
+    );
+    for (let i = 0; i < 50 && cmdlineOf(bystander.pid as number)?.[0] !== fakeQemu; i++) await sleep(20);
+    expect(isLabProcess(cmdlineOf(bystander.pid as number) ?? [], foreign)).toBe(true);
     try {
       symlinkSync(foreign, link);
       for (const d of [foreign, link]) {
@@ -75,12 +93,13 @@ describe('the qemu lab', () => {
         expect(down.stderr).toMatch(/refusing to use/);
       }
       expect(readFileSync(`${foreign}/precious`, 'utf8')).toBe('keep');
-      expect(cmdlineOf(bystander.pid as number)?.[0]).toBe('sleep');
+      expect(cmdlineOf(bystander.pid as number)?.[0]).toBe(fakeQemu);
     } finally {
       bystander.kill('SIGKILL');
       await bystander;
       rmSync(link, { force: true });
       rmSync(foreign, { recursive: true, force: true });
+      rmSync('/var/tmp/xlss-lab-test-ls-bin', { recursive: true, force: true });
     }
   });
 

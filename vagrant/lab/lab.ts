@@ -15,7 +15,7 @@ import {
   entryExists,
   releaseLock,
   removeLabDir,
-  requireLabDir,
+  settledLabDir,
 } from './labdir.js';
 import { LabNetwork } from './network.js';
 import { checkPrerequisites } from './prereq.js';
@@ -165,7 +165,7 @@ export class Lab {
     });
     if (entryExists(this.dir)) {
       // Only a directory this tool made is looked into; anything else is refused below.
-      requireLabDir(this.dir);
+      await settledLabDir(this.dir);
       acquireLock(this.dir);
       const existing = readState(this.dir);
       if (existing && this.alive(existing)) {
@@ -432,7 +432,7 @@ export class Lab {
   async down(): Promise<void> {
     const exists = entryExists(this.dir);
     if (exists) {
-      requireLabDir(this.dir);
+      await settledLabDir(this.dir);
       acquireLock(this.dir);
     }
     const state = exists ? readState(this.dir) : undefined;

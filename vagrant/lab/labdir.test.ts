@@ -24,6 +24,7 @@ import {
   releaseLock,
   removeLabDir,
   requireLabDir,
+  settledLabDir,
 } from './labdir.js';
 import { startTimeOf } from './procs.js';
 
@@ -118,9 +119,21 @@ describe('requireLabDir', () => {
   });
 });
 
+describe('settledLabDir', () => {
+  it('waits for a directory another up is creating this moment, and refuses one that never gets a mark', async () => {
+    mkdirSync(lab, { mode: 0o700 });
+    setTimeout(() => writeFileSync(join(lab, MARK_FILE), `${'a'.repeat(32)}\n`), 300);
+    await expect(settledLabDir(lab)).resolves.toBe('a'.repeat(32));
+    const other = join(base, 'unmarked');
+    mkdirSync(other, { mode: 0o700 });
+    await expect(settledLabDir(other)).rejects.toThrow(/no lab mark/);
+  });
+});
+
 describe('removeLabDir', () => {
   it("removes the lab's files and the directory", () => {
     createLabDir(lab);
+    writeFileSync(join(lab, '.xlss-lab.lock.123.new'), 'x');
     for (const f of [
       'state.json',
       'broker.sock',

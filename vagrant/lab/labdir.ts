@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -35,6 +36,8 @@ export const LAB_FILE_PATTERNS: RegExp[] = [
   /^broker\.(pid|sock|log)$/,
   /^node\d+\.(qemu\.pid|nbd\.pid|agent\.sock|nbd\.sock|console\.log|data\.img|state\.img)$/,
   /^initramfs-[0-9a-f]{12}\.cpio(\.tmp)?$/,
+  // The mark or lock of an interrupted writeExclusive.
+  /^\.xlss-lab(\.lock)?\.\d+\.new$/,
   // Named services and forwards the lab runs (logs, pid files, sockets).
   /^[a-z0-9][a-z0-9_.-]*\.(log|pid|sock)$/,
 ];
@@ -120,6 +123,23 @@ export function requireLabDir(dir: string): string {
 }
 
 /**
+ * `requireLabDir`, but a directory that another `up` is creating this very moment
+ * (ours, seconds old, not marked yet) gets a moment to receive its lock and mark.
+ */
+export async function settledLabDir(dir: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return requireLabDir(dir);
+    } catch (err) {
+      const st = lstatOrUndefined(dir);
+      const young = st !== undefined && !unsafeDir(st) && Date.now() - st.ctimeMs < 5000;
+      if (attempt >= 20 || !young) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
  * Creates `dir` (not its parents), locked for this process and marked as a lab
  * directory. Fails when anything is already there: `mkdir` is atomic, so of two racing
  * `up`, one gets the directory and the other an error.
@@ -141,12 +161,22 @@ export function createLabDir(dir: string): string {
   return id;
 }
 
+/**
+ * Creates `path` holding `text`, failing with EEXIST if it exists. Written aside and
+ * then linked into place, so nobody ever reads it empty or half written.
+ */
 function writeExclusive(path: string, text: string): void {
-  const fd = openSync(path, 'wx', 0o600);
+  const aside = `${path}.${process.pid}.new`;
+  const fd = openSync(aside, 'wx', 0o600);
   try {
     writeSync(fd, text);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(aside, path);
+  } finally {
+    unlinkSync(aside);
   }
 }
 
