@@ -222,13 +222,20 @@ export class ExecaRunner implements CommandRunner {
 export function startProcess(
   command: string,
   args: readonly string[],
-  options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    input?: string | Uint8Array;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    /** Own process group, so the whole group can be signalled (`kill(-pid)`). */
+    detached?: boolean;
+  } = {},
 ) {
   return execa(command, [...args], {
     shell: false,
     reject: false,
     buffer: false,
     env: cLocale(options.env),
+    ...(options.detached ? { detached: true } : {}),
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
   });

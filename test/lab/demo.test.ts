@@ -1,17 +1,28 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { inProject } from '../../common/paths.js';
 
 const dir = '/var/tmp/xlss-lab-test-demo';
+const XLSS = inProject('bin/xlss.js');
+
+// Whatever happened (a timeout kills the demo midway), its lab goes.
+afterAll(async () => {
+  const down = await execa(process.execPath, [XLSS, 'lab', '--dir', dir, 'down'], { reject: false });
+  if (down.exitCode !== 0) throw new Error(`lab down failed: ${down.stderr}`);
+}, 120_000);
 
 // The main job (`npm start`), end to end through the CLI: real guests, a real crash.
 describe('xlss lab demo', () => {
   it('fails over after a crash of the Primary without losing an acknowledged write', async () => {
-    const r = await execa(process.execPath, [inProject('bin/xlss.js'), 'lab', '--dir', dir, 'demo'], {
+    const r = await execa(process.execPath, [XLSS, 'lab', '--dir', dir, 'demo'], {
       reject: false,
+      // Killed before the test's own timeout, so it never outlives the test.
+      timeout: 570_000,
+      forceKillAfterDelay: 5000,
       env: { XLSS_LAB_INSTALL: process.env.XLSS_LAB_INSTALL ?? '' },
     });
+    expect(r.timedOut, 'the demo did not finish in 570 s').toBe(false);
     const last = r.stdout.trim().split('\n').at(-1) ?? '';
     expect(last, r.stderr).toMatch(
       /^xlss demo: ok failover_s=\d+\.\d acknowledged_lost=0 redundancy_restored=yes$/,

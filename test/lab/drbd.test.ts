@@ -17,7 +17,7 @@ import { useLab } from './helpers/lab.js';
 
 // Real DRBD 8.4.11 in two qemu guests, driven only through the adapter: the .res file,
 // every drbdadm verb and the events2 stream run on the guests through their runners.
-const { lab, runner, sh } = useLab('drbd', { nodes: 2, disk: '1GiB' });
+const { lab, runner, sh, crash } = useLab('drbd', { nodes: 2, disk: '1GiB' });
 
 const NODES = ['node1', 'node2'] as const;
 type Node = (typeof NODES)[number];
@@ -161,7 +161,7 @@ describe('DRBD 8.4 adapter on real guests', () => {
   it('keeps data written on the Primary readable on the peer after the Primary crashes', async () => {
     failoverSum = await writePattern('node1', 0, 4);
     const t0 = performance.now();
-    await lab().crash('node1');
+    await crash('node1');
     await streams.node2.waitFor((s) => peerOf(s)?.connection !== 'Connected', WAIT);
     timings.peerLossSeenS = (performance.now() - t0) / 1000;
     expect(peerOf(streams.node2.snapshot() ?? {})?.peerRole).toBe('Unknown');

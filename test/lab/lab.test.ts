@@ -1,11 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { inProject } from '../../common/paths.js';
 import { netnsFor } from '../../vagrant/lab/config.js';
-import { processesNaming } from '../../vagrant/lab/lab.js';
-import { useLab } from './helpers/lab.js';
+import { cmdlineOf, isLabProcess, labProcesses } from '../../vagrant/lab/procs.js';
+import { qemuOf, useLab } from './helpers/lab.js';
 
 const XLSS = inProject('bin/xlss.js');
 const lab = useLab('lab', { nodes: 2, disk: '256MiB' });
@@ -16,11 +24,13 @@ const cli = (...args: string[]) =>
 describe('the qemu lab', () => {
   it('runs commands on a node and passes output and exit code through', async () => {
     const r = await cli('exec', 'node1', '--', 'sh', '-c', 'uname -n; echo oops >&2; exit 7');
-    expect(r.exitCode).toBe(7);
+    // The command ran (its own output), and its exit code came back.
     expect(r.stdout.trim()).toBe('node1');
+    expect(r.exitCode).toBe(7);
     expect(r.stderr).toContain('oops');
     const missing = await cli('exec', 'node1', '--', 'no-such-program');
     expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toMatch(/no-such-program/);
     const stdin = await execa(
       process.execPath,
       [XLSS, 'lab', '--dir', dir, 'exec', '--stdin', 'node2', '--', 'wc', '-c'],
@@ -43,16 +53,65 @@ describe('the qemu lab', () => {
     await lab.sh('node1', 'busybox ping -c1 -W2 10.77.0.12 >/dev/null');
   });
 
-  it('refuses a second lab in the same directory', async () => {
+  it('refuses a second lab in the same directory, and a demo there, leaving the lab running', async () => {
     const r = await cli('up', '--nodes', '1');
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/already running in \/var\/tmp\/xlss-lab-test-lab/);
+    const demo = await cli('demo');
+    expect(demo.exitCode).toBe(1);
+    expect(demo.stdout).toMatch(/already running in \/var\/tmp\/xlss-lab-test-lab/);
+    expect((await lab.lab().status()).every((n) => n.ready)).toBe(true);
+  });
+
+  it('refuses to take over or remove a directory it did not create, and kills nothing there', async () => {
+    const foreign = '/var/tmp/xlss-lab-test-ls-foreign';
+    const link = '/var/tmp/xlss-lab-test-ls-link';
+    const x = (d: string, ...args: string[]) =>
+      execa(process.execPath, [XLSS, 'lab', '--dir', d, ...args], { reject: false });
+    mkdirSync(foreign, { mode: 0o700 });
+    writeFileSync(`${foreign}/precious`, 'keep');
+    // A program that looks like a lab's qemu for this directory (as "down" would kill in
+    // a lab it made): here it must survive, the directory being none of the lab's.
+    const fakeQemu = '/var/tmp/xlss-lab-test-ls-bin/qemu-system-x86_64';
+    mkdirSync('/var/tmp/xlss-lab-test-ls-bin', { recursive: true });
+    copyFileSync('/bin/sh', fakeQemu);
+    const bystander = execa(
+      fakeQemu,
+      ['-c', 'while :; do sleep 1; done', '-pidfile', `${foreign}/node1.qemu.pid`],
+      { reject: false, stdio: 'ignore' },
+    );
+    for (let i = 0; i < 50 && cmdlineOf(bystander.pid as number)?.[0] !== fakeQemu; i++) await sleep(20);
+    expect(isLabProcess(cmdlineOf(bystander.pid as number) ?? [], foreign)).toBe(true);
+    try {
+      symlinkSync(foreign, link);
+      for (const d of [foreign, link]) {
+        const up = await x(d, 'up', '--nodes', '1');
+        expect(up.exitCode, up.stderr).toBe(1);
+        expect(up.stderr).toMatch(/refusing to use/);
+        const down = await x(d, 'down');
+        expect(down.exitCode, down.stderr).toBe(1);
+        expect(down.stderr).toMatch(/refusing to use/);
+      }
+      expect(readFileSync(`${foreign}/precious`, 'utf8')).toBe('keep');
+      expect(cmdlineOf(bystander.pid as number)?.[0]).toBe(fakeQemu);
+    } finally {
+      bystander.kill('SIGKILL');
+      await bystander;
+      rmSync(link, { force: true });
+      rmSync(foreign, { recursive: true, force: true });
+      rmSync('/var/tmp/xlss-lab-test-ls-bin', { recursive: true, force: true });
+    }
   });
 
   it('crashes a node at once and boots it again with its state disk intact', async () => {
     await lab.sh('node1', 'echo survived > /var/lib/xlss/marker && sync && echo lost > /tmp/overlay-file');
     const before = (await lab.lab().status()).find((n) => n.name === 'node1');
+    // The qemu the CLI kills is the one the lab started for node1, and only that one.
+    const qemu1 = qemuOf(lab.lab(), 'node1');
+    const qemu2 = qemuOf(lab.lab(), 'node2');
     expect(await cli('crash', 'node1')).toMatchObject({ exitCode: 0 });
+    expect(cmdlineOf(qemu1.pid)).toBeUndefined();
+    expect(cmdlineOf(qemu2.pid)).toEqual(qemu2.argv);
     const crashed = (await lab.lab().status()).find((n) => n.name === 'node1');
     expect(crashed).toMatchObject({ running: false, ready: false });
     expect((await cli('exec', 'node1', '--', 'true')).exitCode).not.toBe(0);
@@ -60,6 +119,7 @@ describe('the qemu lab', () => {
     const after = (await lab.lab().status()).find((n) => n.name === 'node1');
     expect(after?.ready).toBe(true);
     expect(after?.bootId).not.toBe(before?.bootId);
+    expect(qemuOf(lab.lab(), 'node1').pid).not.toBe(qemu1.pid);
     expect(
       await lab.sh('node1', 'cat /var/lib/xlss/marker; ls /tmp/overlay-file 2>/dev/null || echo gone'),
     ).toBe('survived\ngone\n');
@@ -99,29 +159,38 @@ describe('the qemu lab', () => {
     );
   });
 
-  it('cleans up with down after the lab tool itself was killed in the middle of up', async () => {
+  it('lets one of two racing ups have a directory, and cleans up after the winner is killed midway', async () => {
     const other = '/var/tmp/xlss-lab-test-killed';
-    const up = execa(
-      process.execPath,
-      [XLSS, 'lab', '--dir', other, 'up', '--nodes', '1', '--disk', '128MiB'],
-      {
+    const up = () =>
+      execa(process.execPath, [XLSS, 'lab', '--dir', other, 'up', '--nodes', '1', '--disk', '128MiB'], {
         reject: false,
-      },
-    );
+      });
+    const down = () => execa(process.execPath, [XLSS, 'lab', '--dir', other, 'down'], { reject: false });
     const qemuRunning = () =>
-      processesNaming(other).some((pid) =>
-        readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('qemu-system'),
-      );
-    for (let i = 0; i < 300 && !qemuRunning(); i++) await sleep(100);
-    expect(qemuRunning()).toBe(true);
-    up.kill('SIGKILL');
-    await up;
-    expect(processesNaming(other).length).toBeGreaterThan(0);
-    const down = await execa(process.execPath, [XLSS, 'lab', '--dir', other, 'down'], { reject: false });
-    expect(down.exitCode, down.stderr).toBe(0);
-    expect(processesNaming(other)).toEqual([]);
-    expect(existsSync(other)).toBe(false);
-    expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(netnsFor(other));
+      labProcesses(other).some((pid) => cmdlineOf(pid)?.[0]?.includes('qemu-system') === true);
+    const ups = [up(), up()];
+    try {
+      // One of them loses at once: the directory exists (or is locked) already.
+      const loser = await Promise.race(ups.map((p, i) => p.then(() => i)));
+      const lost = await (ups[loser] as ReturnType<typeof up>);
+      expect(lost.exitCode).toBe(1);
+      expect(lost.stderr).toMatch(/exists already|another xlss lab process|already running/);
+      const winner = ups[1 - loser] as ReturnType<typeof up>;
+      for (let i = 0; i < 300 && !qemuRunning(); i++) await sleep(100);
+      expect(qemuRunning()).toBe(true);
+      winner.kill('SIGKILL');
+      await winner;
+      expect(labProcesses(other).length).toBeGreaterThan(0);
+      const d = await down();
+      expect(d.exitCode, d.stderr).toBe(0);
+      expect(labProcesses(other)).toEqual([]);
+      expect(existsSync(other)).toBe(false);
+      expect((await execa('ip', ['netns', 'list'])).stdout).not.toContain(netnsFor(other));
+    } finally {
+      for (const p of ups) p.kill('SIGKILL');
+      await Promise.all(ups);
+      await down();
+    }
   });
 
   it('reports a guest that fails to boot with the tail of its console', async () => {
@@ -142,6 +211,9 @@ describe('the qemu lab', () => {
       expect(r.stderr).toMatch(/node1 stopped while booting; its console says:/);
       expect(r.stderr).toMatch(/nonexistent\/setup\.sh/);
       expect(r.stderr).toMatch(/Kernel panic/);
+      // The failed up cleaned up after itself.
+      expect(existsSync(other)).toBe(false);
+      expect(labProcesses(other)).toEqual([]);
     } finally {
       expect((await lab('down')).exitCode).toBe(0);
     }

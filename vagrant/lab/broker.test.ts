@@ -19,6 +19,8 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 class FakeAgent {
   readonly received: HostToGuest[] = [];
   readonly sockets = new Set<Socket>();
+  /** Changed to play an agent that restarted. */
+  agentId = 'agent-1';
   onExec: (req: ExecRequest, send: Send, socket: Socket) => void = (req, send) =>
     send({ ev: 'exit', id: req.id, code: 0 });
   private readonly server: Server;
@@ -40,7 +42,8 @@ class FakeAgent {
         lineReader((raw) => {
           const m = raw as HostToGuest;
           this.received.push(m);
-          if (m.op === 'ping') send({ ev: 'pong', id: m.id, node, bootId: this.bootId, uptimeS: 42 });
+          if (m.op === 'ping')
+            send({ ev: 'pong', id: m.id, node, bootId: this.bootId, agentId: this.agentId, uptimeS: 42 });
           else if (m.op === 'exec') this.onExec(m, send, socket);
         }),
       );
@@ -217,6 +220,38 @@ describe('LabBroker and LabClient', () => {
     const err = await new GuestRunner(client, 'node1').run('sleep', ['100']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);
     expect((err as CommandError).message).toContain('lost the connection to node1');
+  });
+
+  it('fails a running command at once when the agent restarts (it has forgotten the command)', async () => {
+    agent.onExec = () => {}; // never answers
+    const started = Date.now();
+    const running = client.exec('node1', ['sleep', '100'], { timeoutMs: 60_000 });
+    await until('the command to reach the agent', () => agent.execs().length === 1);
+    agent.agentId = 'agent-2';
+    const r = await running;
+    expect(r.exitCode).toBeNull();
+    expect(r.error).toMatch(/node1 restarted/);
+    // The broker pings every second: well before the command's own timeout.
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('gives up on a command the guest never answers, at its deadline', async () => {
+    agent.onExec = () => {};
+    const impatient = new LabClient(join(dir, 'broker.sock'), 100);
+    const started = Date.now();
+    const err = await impatient.exec('node1', ['sleep', '100'], { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(XlssError);
+    expect((err as XlssError).code).toBe('ELABTIMEOUT');
+    expect((err as XlssError).message).toContain('node1: sleep');
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The agent is told to stop what it cannot report on.
+    await until('the kill to reach the agent', () => agent.received.some((m) => m.op === 'kill'));
+  });
+
+  it('passes bytes that are not text through stdin unchanged', async () => {
+    const bytes = Buffer.from([0, 0xff, 0xfe, 0x80, 0x0a, 0xc3]);
+    await client.exec('node1', ['cat'], { stdin: bytes, timeoutMs: 5000 });
+    expect(Buffer.from(agent.execs()[0]?.stdin ?? '', 'base64').equals(bytes)).toBe(true);
   });
 
   it('survives a client that sends something that is not a request', async () => {

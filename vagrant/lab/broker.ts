@@ -13,6 +13,8 @@ import type { LabState } from './state.js';
 
 interface Pending {
   client: Socket;
+  /** The agent (boot id and agent id) the command was sent to. */
+  instance: string | undefined;
 }
 
 /**
@@ -24,6 +26,8 @@ class GuestLink {
   socket: Socket | undefined;
   connected = false;
   bootId: string | undefined;
+  /** Boot id and agent id of the agent last heard from: a new one has forgotten earlier commands. */
+  instance: string | undefined;
   uptimeS: number | undefined;
   readonly pending = new Map<number, Pending>();
   private stopped = false;
@@ -62,13 +66,19 @@ class GuestLink {
       if (this.connected) this.log.info({ node: this.node }, 'guest agent link lost');
       this.connected = false;
       this.socket = undefined;
-      for (const [, p] of this.pending) {
-        writeTo(p.client, { ev: 'exit', code: null, error: `lost the connection to ${this.node}` });
-        p.client.end();
-      }
-      this.pending.clear();
+      this.failPending(() => true, `lost the connection to ${this.node}`);
       setTimeout(() => this.connect(), 250);
     });
+  }
+
+  /** Ends the matching pending commands at once with `error` (their agent is gone). */
+  private failPending(which: (p: Pending) => boolean, error: string): void {
+    for (const [id, p] of this.pending) {
+      if (!which(p)) continue;
+      this.pending.delete(id);
+      writeTo(p.client, { ev: 'exit', code: null, error });
+      p.client.end();
+    }
   }
 
   send(msg: HostToGuest): boolean {
@@ -81,6 +91,15 @@ class GuestLink {
     if (m.ev === 'hello' || m.ev === 'pong') {
       if (!this.connected || this.bootId !== m.bootId)
         this.log.info({ node: this.node, bootId: m.bootId }, 'guest agent ready');
+      const instance = `${m.bootId}/${m.agentId ?? ''}`;
+      if (instance !== this.instance) {
+        // The guest rebooted or its agent restarted: what was sent before will never end.
+        this.failPending(
+          (p) => p.instance !== instance,
+          `${this.node} restarted (its agent or the guest) while the command ran`,
+        );
+        this.instance = instance;
+      }
       this.connected = true;
       this.bootId = m.bootId;
       this.uptimeS = m.uptimeS;
@@ -191,7 +210,7 @@ export class LabBroker {
       return;
     }
     const id = this.nextId++;
-    link.pending.set(id, { client });
+    link.pending.set(id, { client, instance: link.instance });
     client.on('close', () => {
       // The client went away first: stop what it started.
       if (link.pending.delete(id)) link.send({ op: 'kill', id });

@@ -1,5 +1,19 @@
-import { describe, expect, it } from 'vitest';
-import { formatNodeTable } from './cli.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { demoDir, formatNodeTable } from './cli.js';
+
+describe('demoDir', () => {
+  const saved = process.env.XLSS_LAB_DIR;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.XLSS_LAB_DIR;
+    else process.env.XLSS_LAB_DIR = saved;
+  });
+
+  it("never picks the user's own lab from XLSS_LAB_DIR", () => {
+    process.env.XLSS_LAB_DIR = '/var/tmp/my-lab';
+    expect(demoDir(undefined)).toBe('/var/tmp/xlss-lab-demo');
+    expect(demoDir('/var/tmp/elsewhere')).toBe('/var/tmp/elsewhere');
+  });
+});
 
 describe('formatNodeTable', () => {
   it('shows one aligned row per node with its state, network, disk and uptime', () => {

@@ -13,6 +13,11 @@ import { requireState } from './state.js';
 
 const DEMO_DIR = '/var/tmp/xlss-lab-demo';
 
+/** Never the user's own lab (XLSS_LAB_DIR): the demo has a directory of its own unless --dir names one. */
+export function demoDir(dirFlag: string | undefined): string {
+  return labConfig({ dir: dirFlag ?? DEMO_DIR }).dir;
+}
+
 function labFrom(cmd: Command): Lab {
   const opts = cmd.optsWithGlobals() as { dir?: string };
   const dir = labConfig({ dir: opts.dir }).dir;
@@ -117,11 +122,11 @@ export function registerLabCommands(program: Command): void {
     .option('--timeout <seconds>', 'kill the command after this many seconds')
     .action(
       async (node: string, argv: string[], opts: { stdin?: boolean; timeout?: string }, cmd: Command) => {
-        let stdin: string | undefined;
+        let stdin: Buffer | undefined;
         if (opts.stdin) {
           const chunks: Buffer[] = [];
           for await (const c of process.stdin) chunks.push(c as Buffer);
-          stdin = Buffer.concat(chunks).toString();
+          stdin = Buffer.concat(chunks);
         }
         if (opts.timeout !== undefined && !/^\d+$/.test(opts.timeout))
           throw new UsageError(`--timeout: must be a whole number of seconds, got "${opts.timeout}"`);
@@ -136,9 +141,9 @@ export function registerLabCommands(program: Command): void {
       },
     );
 
-  nodeCommand(lab, 'crash', 'kill a node at once, like a power cut (no clean shutdown)', (l, n) =>
-    l.crash(n),
-  );
+  nodeCommand(lab, 'crash', 'kill a node at once, like a power cut (no clean shutdown)', async (l, n) => {
+    await l.crash(n);
+  });
   nodeCommand(lab, 'start', 'boot a stopped node again with the same disks', (l, n) => l.start(n));
   registerFaultCommands(lab, labFrom);
   registerServiceCommands(lab, labFrom);
@@ -164,8 +169,7 @@ export function registerLabCommands(program: Command): void {
     .option('--install', 'install missing Debian packages with apt-get (also XLSS_LAB_INSTALL=1)')
     .action(async (opts: { keep?: boolean; install?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { dir?: string };
-      // Never the user's own lab: the demo starts by cleaning its directory.
-      const dir = labConfig({ dir: g.dir ?? (process.env.XLSS_LAB_DIR ? undefined : DEMO_DIR) }).dir;
+      const dir = demoDir(g.dir);
       const log = createLogger();
       const say = (line: string) => process.stderr.write(`xlss demo: ${line}\n`);
       try {

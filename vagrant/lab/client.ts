@@ -11,10 +11,20 @@ import {
 } from '../../common/runner.js';
 import { type BrokerToClient, type ClientRequest, lineReader, type NodeLink } from './protocol.js';
 
+/** How long a command may run on a guest when the caller does not say. */
+export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
+/** How much longer than the command's own timeout the client waits for the guest to report it. */
+export const EXEC_DEADLINE_GRACE_MS = 30_000;
+export const STATUS_DEADLINE_MS = 10_000;
+
 export interface ExecOptions {
-  stdin?: string;
+  /** Standard input; bytes pass unchanged. */
+  stdin?: string | Uint8Array;
   env?: Record<string, string>;
+  /** The guest kills the command (its whole process group) after this long; default 10 min. */
   timeoutMs?: number;
+  /** No timeout and no deadline: a long-lived stream that the caller stops with `signal`. */
+  unbounded?: boolean;
   signal?: AbortSignal;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
@@ -31,17 +41,34 @@ export interface ExecResult {
 
 /** Talks to the lab's broker: runs commands on guests and reads the agents' status. */
 export class LabClient {
-  constructor(readonly brokerSocket: string) {}
+  constructor(
+    readonly brokerSocket: string,
+    private readonly deadlineGraceMs = EXEC_DEADLINE_GRACE_MS,
+  ) {}
 
   private request(
     req: ClientRequest,
     onMsg: (m: BrokerToClient) => void,
-    signal?: AbortSignal,
+    opts: { signal?: AbortSignal | undefined; deadlineMs?: number | undefined } = {},
   ): Promise<void> {
     return new Promise((resolve, reject) => {
+      const { signal, deadlineMs } = opts;
       const sock = createConnection(this.brokerSocket);
       const abort = () => sock.destroy();
       signal?.addEventListener('abort', abort, { once: true });
+      // Every request ends: a guest or broker that stops answering fails it, never hangs it.
+      const timer =
+        deadlineMs !== undefined
+          ? setTimeout(() => {
+              reject(
+                new XlssError(
+                  'ELABTIMEOUT',
+                  `${req.op === 'exec' ? `${req.node}: ${req.argv[0]}` : req.op}: no answer from the lab within ${deadlineMs / 1000} s`,
+                ),
+              );
+              sock.destroy();
+            }, deadlineMs)
+          : undefined;
       sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
       sock.on(
         'data',
@@ -55,6 +82,7 @@ export class LabClient {
         ),
       );
       sock.on('close', () => {
+        clearTimeout(timer);
         signal?.removeEventListener('abort', abort);
         resolve();
       });
@@ -63,9 +91,13 @@ export class LabClient {
 
   async status(): Promise<NodeLink[]> {
     let nodes: NodeLink[] = [];
-    await this.request({ op: 'status' }, (m) => {
-      if (m.ev === 'status') nodes = m.nodes;
-    });
+    await this.request(
+      { op: 'status' },
+      (m) => {
+        if (m.ev === 'status') nodes = m.nodes;
+      },
+      { deadlineMs: STATUS_DEADLINE_MS },
+    );
     return nodes;
   }
 
@@ -74,6 +106,7 @@ export class LabClient {
     const err: Buffer[] = [];
     let exit: Extract<BrokerToClient, { ev: 'exit' }> | undefined;
     let brokerError: string | undefined;
+    const timeoutMs = opts.unbounded ? undefined : (opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
     await this.request(
       {
         op: 'exec',
@@ -81,7 +114,7 @@ export class LabClient {
         argv,
         ...(opts.stdin !== undefined ? { stdin: Buffer.from(opts.stdin).toString('base64') } : {}),
         ...(opts.env ? { env: opts.env } : {}),
-        ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(timeoutMs ? { timeoutMs } : {}),
       },
       (m) => {
         if (m.ev === 'stdout' || m.ev === 'stderr') {
@@ -91,7 +124,10 @@ export class LabClient {
         } else if (m.ev === 'exit') exit = m;
         else if (m.ev === 'error') brokerError = m.message;
       },
-      opts.signal,
+      {
+        signal: opts.signal,
+        deadlineMs: timeoutMs !== undefined ? timeoutMs + this.deadlineGraceMs : undefined,
+      },
     );
     if (brokerError) throw new XlssError('ELABEXEC', brokerError);
     if (!exit) {
@@ -152,6 +188,7 @@ export class GuestRunner implements CommandRunner {
     const exited = this.client
       .exec(this.node, [command, ...args], {
         env: cLocale(options.env),
+        unbounded: true,
         signal: controller.signal,
         onStdout: (chunk) => {
           const parts = (partial + chunk.toString()).split('\n');

@@ -141,10 +141,11 @@ export async function runDemo(
 ) {
   const { log, say } = deps;
   const lab = new Lab(opts.dir, { runner: deps.runner, log, progress: say });
-  await lab.down();
   const t0 = performance.now();
+  // Outside the try: a lab already running in the directory is refused, never torn down
+  // (a failed up cleans up after itself).
+  await lab.up(labConfig({ dir: opts.dir, nodes: 3, disk: '1GiB' }), { install: opts.install });
   try {
-    await lab.up(labConfig({ dir: opts.dir, nodes: 3, disk: '1GiB' }), { install: opts.install });
     const state = lab.state();
     const client = lab.client();
     const on = (n: string) => new GuestRunner(client, n);

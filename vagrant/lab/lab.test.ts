@@ -1,10 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDetached } from '../../common/runner.js';
-import { processesNaming, summarizeConsole } from './lab.js';
+import { summarizeConsole } from './lab.js';
+import { labProcesses } from './procs.js';
 
 let dir = '';
 let bin = '';
@@ -40,37 +41,33 @@ async function started(program: string, args: string[]): Promise<number> {
   return pid;
 }
 
-/** A long-lived process whose command line names `file` (tail follows it until killed). */
-function following(file: string): string[] {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, '');
-  return ['-f', file];
+/** A stand-in for one of the lab's programs: a shell copied under that program's name. */
+async function standIn(name: string, args: string[]): Promise<number> {
+  const prog = join(bin, name);
+  if (!existsSync(prog)) copyFileSync('/bin/sh', prog);
+  return started(prog, ['-c', 'while :; do sleep 1; done', ...args]);
 }
 
-describe('processesNaming', () => {
-  it("finds the lab's qemu-nbd naming the directory, not other programs naming it", async () => {
-    // A stand-in for qemu-nbd: the match is on the program's name.
-    const nbd = join(bin, 'qemu-nbd');
-    copyFileSync('/usr/bin/tail', nbd);
-    const other = await started('/usr/bin/tail', following(`${dir}/x`));
-    const ours = await started(nbd, following(`${dir}/node1/data.img`));
-    const found = processesNaming(dir);
-    expect(found).toContain(ours);
+describe('labProcesses', () => {
+  it("finds the lab's qemu and qemu-nbd by their pid files in the directory, not other programs", async () => {
+    const qemu = await standIn('qemu-system-x86_64', ['-pidfile', `${dir}/node1.qemu.pid`]);
+    const nbd = await standIn('qemu-nbd', [`--pid-file=${dir}/node1.nbd.pid`]);
+    // Not the lab's: another program naming the same file, or qemu with a file elsewhere.
+    const other = await standIn('tail', ['-pidfile', `${dir}/node1.qemu.pid`]);
+    const sub = await standIn('qemu-system-x86_64', ['-pidfile', `${dir}/sub/node1.qemu.pid`]);
+    const found = labProcesses(dir);
+    expect(found).toContain(qemu);
+    expect(found).toContain(nbd);
     expect(found).not.toContain(other);
+    expect(found).not.toContain(sub);
     expect(found).not.toContain(process.pid);
   });
 
-  it('does not find a lab program naming another directory that shares a prefix', async () => {
-    const nbd = join(bin, 'qemu-nbd');
-    copyFileSync('/usr/bin/tail', nbd);
+  it('does not find a lab program of another directory that shares a prefix', async () => {
     const elsewhere = `${dir}-other`;
-    try {
-      const ours = await started(nbd, following(`${elsewhere}/data.img`));
-      expect(processesNaming(dir)).not.toContain(ours);
-      expect(processesNaming(elsewhere)).toContain(ours);
-    } finally {
-      rmSync(elsewhere, { recursive: true, force: true });
-    }
+    const ours = await standIn('qemu-nbd', [`--pid-file=${elsewhere}/node1.nbd.pid`]);
+    expect(labProcesses(dir)).not.toContain(ours);
+    expect(labProcesses(elsewhere)).toContain(ours);
   });
 });
 

@@ -2,7 +2,6 @@ import {
   closeSync,
   existsSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -21,8 +20,17 @@ import { cutsRuleset, describeNetem, type NetemSpec, netemArgs, nodePair, samePa
 import { forwardServiceName, forwardSocket, validPort } from './forward.js';
 import { buildInitramfs } from './initramfs.js';
 import { probeKvm } from './kvm.js';
+import {
+  acquireLock,
+  createLabDir,
+  entryExists,
+  releaseLock,
+  removeLabDir,
+  settledLabDir,
+} from './labdir.js';
 import { LabNetwork } from './network.js';
 import { checkPrerequisites } from './prereq.js';
+import { cmdlineOf, isLabProcess, labProcesses } from './procs.js';
 import type { NodeLink } from './protocol.js';
 import { nbdArgs, qemuArgs } from './qemu.js';
 import {
@@ -95,8 +103,7 @@ export function summarizeConsole(text: string, last = 10): string {
 }
 
 function sparseFile(path: string, bytes: bigint): void {
-  if (existsSync(path)) return;
-  const fd = openSync(path, 'w');
+  const fd = openSync(path, 'wx', 0o600);
   try {
     ftruncateSync(fd, Number(bytes));
   } finally {
@@ -104,8 +111,18 @@ function sparseFile(path: string, bytes: bigint): void {
   }
 }
 
-async function killAndWait(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+/**
+ * Kills `pid` if it is still a process of the lab in `dir` (checked again right before
+ * the signal: the pid may have been reused since it was found) and waits until it is gone.
+ */
+async function killAndWait(
+  pid: number | undefined,
+  dir: string,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<void> {
   if (pid === undefined) return;
+  const argv = cmdlineOf(pid);
+  if (!argv || !isLabProcess(argv, dir)) return;
   try {
     process.kill(pid, signal);
   } catch {
@@ -169,18 +186,41 @@ export class Lab {
       log: this.log,
       install: opts.install ?? false,
     });
-    const existing = readState(this.dir);
-    if (existing && this.alive(existing))
-      throw new XlssError(
-        'ELABRUNNING',
-        `a lab is already running in ${this.dir} (${existing.nodes.length} nodes, up since ${existing.createdAt}); ` +
-          'stop it with "xlss lab down" or use another --dir',
-      );
-    if (existing) {
+    if (entryExists(this.dir)) {
+      // Only a directory this tool made is looked into; anything else is refused below.
+      await settledLabDir(this.dir);
+      acquireLock(this.dir);
+      const existing = readState(this.dir);
+      if (existing && this.alive(existing)) {
+        releaseLock(this.dir);
+        throw new XlssError(
+          'ELABRUNNING',
+          `a lab is already running in ${this.dir} (${existing.nodes.length} nodes, up since ${existing.createdAt}); ` +
+            'stop it with "xlss lab down" or use another --dir',
+        );
+      }
       this.progress('cleaning up what a previous lab left behind');
       await this.down();
     }
-    mkdirSync(this.dir, { recursive: true });
+    createLabDir(this.dir);
+    try {
+      return await this.boot(config, kernel, started);
+    } catch (err) {
+      this.progress('up failed: stopping what it started');
+      await this.down().catch((e: unknown) =>
+        this.log.error({ dir: this.dir, err: e }, 'could not clean up after a failed up'),
+      );
+      throw err;
+    } finally {
+      if (entryExists(this.dir)) releaseLock(this.dir);
+    }
+  }
+
+  private async boot(
+    config: LabConfig,
+    kernel: Awaited<ReturnType<typeof checkPrerequisites>>,
+    started: number,
+  ): Promise<LabState> {
     const initrd = await buildInitramfs(this.runner, kernel, this.dir);
     if (config.accel === 'kvm') {
       this.progress('probing KVM');
@@ -351,11 +391,16 @@ export class Lab {
     return new LabClient(state.brokerSocket).exec(node, argv, opts);
   }
 
-  /** The guest dies at once, as on a power cut: qemu is killed, nothing is flushed. */
-  async crash(name: string): Promise<void> {
+  /**
+   * The guest dies at once, as on a power cut: qemu is killed, nothing is flushed.
+   * Returns the pid of the qemu it killed (undefined when the node was not running).
+   */
+  async crash(name: string): Promise<number | undefined> {
     const n = findNode(this.state(), name);
-    await killAndWait(livePid(n.qemuPidFile), 'SIGKILL');
-    this.log.info({ node: name }, 'crashed node');
+    const pid = livePid(n.qemuPidFile);
+    await killAndWait(pid, this.dir, 'SIGKILL');
+    this.log.info({ node: name, pid }, 'crashed node');
+    return pid;
   }
 
   /** Boots a stopped node again with the same disks; waits until it is ready. */
@@ -396,7 +441,7 @@ export class Lab {
   /** The node's data disk starts failing every read and write (its qemu-nbd server dies). */
   async diskFail(name: string): Promise<void> {
     const n = findNode(this.state(), name);
-    await killAndWait(livePid(n.nbdPidFile), 'SIGKILL');
+    await killAndWait(livePid(n.nbdPidFile), this.dir, 'SIGKILL');
     this.update(name, { diskFailed: true });
   }
 
@@ -407,12 +452,19 @@ export class Lab {
   }
 
   /**
-   * Stops everything and removes the namespace and files. Idempotent, and works after
-   * the lab tool itself crashed: it also looks for processes that name this directory.
+   * Stops everything and removes the namespace and the lab's files. Idempotent, and
+   * works after the lab tool itself crashed: it also finds the lab's processes by their
+   * command lines. Refuses a directory the lab did not create (no mark), and kills and
+   * removes only what is the lab's own.
    */
   async down(): Promise<void> {
-    const state = readState(this.dir);
-    if (state) await this.stopAllServices(state);
+    const exists = entryExists(this.dir);
+    if (exists) {
+      await settledLabDir(this.dir);
+      acquireLock(this.dir);
+    }
+    const state = exists ? readState(this.dir) : undefined;
+    if (exists) await this.stopAllServices(state);
     const pids = new Set<number>();
     if (state) {
       for (const f of [state.brokerPidFile, ...state.nodes.flatMap((n) => [n.qemuPidFile, n.nbdPidFile])]) {
@@ -420,10 +472,19 @@ export class Lab {
         if (pid) pids.add(pid);
       }
     }
-    for (const pid of processesNaming(this.dir)) pids.add(pid);
-    await Promise.all([...pids].map((pid) => killAndWait(pid, 'SIGKILL')));
+    for (const pid of labProcesses(this.dir)) pids.add(pid);
+    await Promise.all([...pids].map((pid) => killAndWait(pid, this.dir, 'SIGKILL')));
     await new LabNetwork(this.runner, state?.netns ?? netnsFor(this.dir)).destroy();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (exists) {
+      const left = removeLabDir(this.dir);
+      if (left.length > 0) {
+        releaseLock(this.dir);
+        throw new XlssError(
+          'ELABDIR',
+          `left ${this.dir} in place: it holds files the lab did not make (${left.slice(0, 5).join(', ')})`,
+        );
+      }
+    }
     this.log.info({ dir: this.dir, killed: pids.size }, 'lab down');
   }
   // Faults between two nodes and degraded links (see faults.ts).
@@ -565,8 +626,8 @@ export class Lab {
   }
 
   /** Every service: those in the state and any pidfile left without an entry (a crash between the two). */
-  private async stopAllServices(state: LabState): Promise<void> {
-    const byName = new Map(Object.entries(state.services ?? {}).map(([name, s]) => [name, s.pidFile]));
+  private async stopAllServices(state: LabState | undefined): Promise<void> {
+    const byName = new Map(Object.entries(state?.services ?? {}).map(([name, s]) => [name, s.pidFile]));
     for (const f of readdirSync(this.dir)) {
       const m = /^([a-z][a-z0-9-]*)\.service\.pid$/.exec(f);
       if (m?.[1] && !byName.has(m[1])) byName.set(m[1], join(this.dir, f));
@@ -579,24 +640,4 @@ export interface ServiceStatus extends ServiceState {
   name: string;
   running: boolean;
   pid?: number;
-}
-
-/** The lab's own processes (qemu, qemu-nbd, the broker) whose command line mentions `dir`. */
-export function processesNaming(dir: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const prog = argv[0]?.split('/').at(-1) ?? '';
-      const ours =
-        prog.startsWith('qemu-system') ||
-        prog === 'qemu-nbd' ||
-        (argv.includes('lab') && argv.includes('broker') && argv.some((a) => a.endsWith('xlss.js')));
-      if (ours && argv.some((a) => a === dir || a.includes(`${dir}/`))) found.push(Number(entry));
-    } catch {
-      // gone already
-    }
-  }
-  return found;
 }

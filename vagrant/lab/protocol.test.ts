@@ -63,4 +63,22 @@ describe('lineReader', () => {
     expect(r.msgs).toEqual([{ op: 'ping', id: 1 }]);
     expect(r.bad).toEqual(['null', '1', '"s"', '[1]', 'true']);
   });
+
+  it('keeps a character whose bytes are split across chunks', () => {
+    const r = reader();
+    const bytes = Buffer.from('{"s":"né"}\n');
+    r.feed(bytes.subarray(0, 8)); // inside the two bytes of é
+    r.feed(bytes.subarray(8));
+    expect(r.msgs).toEqual([{ s: 'né' }]);
+  });
+
+  it('reads a line of tens of MiB fed in small chunks in linear time', () => {
+    const r = reader();
+    const data = 'A'.repeat(32 * 1024 * 1024);
+    const line = Buffer.from(`{"d":"${data}"}\n`);
+    const started = performance.now();
+    for (let i = 0; i < line.length; i += 65536) r.feed(line.subarray(i, i + 65536));
+    expect((r.msgs[0] as { d: string }).d.length).toBe(data.length);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
 });

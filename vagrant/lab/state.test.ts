@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,15 @@ describe('lab state file', () => {
     expect(err.message).toContain('xlss lab down');
   });
 
+  it('refuses a state file that others could have written', () => {
+    writeState(labState(dir));
+    chmodSync(statePath(dir), 0o666);
+    expect(thrown(() => readState(dir)).message).toMatch(/not trusted/);
+    chmodSync(statePath(dir), 0o600);
+    chmodSync(dir, 0o777);
+    expect(thrown(() => readState(dir)).message).toMatch(/not trusted/);
+  });
+
   it('findNode finds a node, and names the nodes there are when it does not', () => {
     const s = labState(dir, ['node1', 'node2', 'node3']);
     expect(findNode(s, 'node2').ip).toBe('10.77.0.12');
@@ -114,12 +123,23 @@ describe('livePid', () => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
   });
 
-  it('gives the pid of a live process', () => {
+  it('gives the pid of a live process whose command line is the expected one', async () => {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
     children.push(child);
+    await new Promise((r) => child.once('spawn', r));
     const file = join(dir, 'live.pid');
     writeFileSync(file, `${child.pid}\n`);
-    expect(livePid(file)).toBe(child.pid);
+    expect(livePid(file, (argv) => argv.join(' ') === 'sleep 30')).toBe(child.pid);
+  });
+
+  it("gives nothing for a live process that is not the lab's (a reused pid)", async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((r) => child.once('spawn', r));
+    const file = join(dir, 'node1.qemu.pid');
+    writeFileSync(file, `${child.pid}\n`);
+    // The default check wants a qemu whose -pidfile is this file.
+    expect(livePid(file)).toBeUndefined();
   });
 
   it('gives nothing for a dead process', async () => {

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { XlssError } from '../../common/errors.js';
 import type { LabAccel, LabInit } from './config.js';
 import type { NetemSpec, NodePair } from './faults.js';
+import { cmdlineOf, isLabProcess } from './procs.js';
 
 export interface NodeState {
   name: string;
@@ -64,6 +65,16 @@ export function statePath(dir: string): string {
 export function readState(dir: string): LabState | undefined {
   const path = statePath(dir);
   if (!existsSync(path)) return undefined;
+  // qemu's arguments come from this file: only one that nobody else could have written counts.
+  const uid = process.getuid?.() ?? 0;
+  for (const p of [dir, path]) {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink() || st.uid !== uid || (st.mode & 0o022) !== 0)
+      throw new XlssError(
+        'ELABSTATE',
+        `lab state ${path} is not trusted: ${p} is a symbolic link, not owned by uid ${uid} or writable by others`,
+      );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -108,14 +119,17 @@ export function readPidFile(pidFile: string): number | undefined {
   }
 }
 
-/** Reads a pid file and tells whether that process is alive. */
-export function livePid(pidFile: string): number | undefined {
+/**
+ * Reads a pid file and gives the pid if that process is alive and is the lab's: its
+ * command line must be what the lab started for this directory (`matches`), since a
+ * pid in a file may since have gone to any other process.
+ */
+export function livePid(
+  pidFile: string,
+  matches: (argv: string[]) => boolean = (argv) => isLabProcess(argv, dirname(pidFile)),
+): number | undefined {
   const pid = readPidFile(pidFile);
   if (pid === undefined) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  const argv = cmdlineOf(pid);
+  return argv && matches(argv) ? pid : undefined;
 }

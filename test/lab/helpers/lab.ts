@@ -4,6 +4,8 @@ import { ExecaRunner } from '../../../common/runner.js';
 import { GuestRunner, type LabClient } from '../../../vagrant/lab/client.js';
 import { type LabOptionsInput, labConfig } from '../../../vagrant/lab/config.js';
 import { Lab } from '../../../vagrant/lab/lab.js';
+import { alive, cmdlineOf } from '../../../vagrant/lab/procs.js';
+import { findNode, livePid } from '../../../vagrant/lab/state.js';
 
 export interface LabFixture {
   /** The running lab (throws before beforeAll has booted it). */
@@ -12,6 +14,23 @@ export interface LabFixture {
   runner(node: string): GuestRunner;
   /** Runs a command on a node and returns stdout; throws with stderr when it fails. */
   sh(node: string, script: string): Promise<string>;
+  /**
+   * Crashes `node` and proves it: the qemu killed is the one this lab started for that
+   * node (pid from its pid file, command line naming the node and that pid file), and it
+   * is gone afterwards. Returns the pid killed.
+   */
+  crash(node: string): Promise<number>;
+}
+
+/** The running qemu of `node` in `lab`, checked by its command line, or an error saying why not. */
+export function qemuOf(lab: Lab, node: string): { pid: number; argv: string[] } {
+  const n = findNode(lab.state(), node);
+  const pid = livePid(n.qemuPidFile);
+  const argv = pid !== undefined ? cmdlineOf(pid) : undefined;
+  if (pid === undefined || !argv) throw new Error(`${node}: no qemu of this lab is running`);
+  if (!argv.includes(`xlss-lab-${node},process=xlss-lab-${node}`) || !argv.includes(n.qemuPidFile))
+    throw new Error(`${node}: pid ${pid} is not this lab's qemu for the node: ${argv.join(' ')}`);
+  return { pid, argv };
 }
 
 /**
@@ -66,6 +85,14 @@ export function useLab(name: string, options: Omit<LabOptionsInput, 'dir'> = {})
           `${node}: sh -c '${script}' exited ${r.exitCode}: ${r.stderr.trim() || r.error || ''}`,
         );
       return r.stdout;
+    },
+    crash: async (node) => {
+      requireClient();
+      const { pid } = qemuOf(lab, node);
+      const killed = await lab.crash(node);
+      if (killed !== pid) throw new Error(`${node}: crash killed pid ${killed}, not its qemu ${pid}`);
+      if (alive(pid) && cmdlineOf(pid) !== undefined) throw new Error(`${node}: qemu ${pid} still runs`);
+      return pid;
     },
   };
 }
