@@ -38,6 +38,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Override of the listen port (tests use 0). */
   port?: number;
+  /** Reads /proc/drbd for the DRBD version (tests pass a fixture). */
+  readFile?: (path: string) => Promise<string>;
 }
 
 export async function startDaemon(
@@ -80,7 +82,14 @@ export async function startDaemon(
   const eng = engine;
   backups = factories.createBackups({ runner, log, config, registry, engine: eng });
   const bak = backups;
-  const facts = createNodeFacts({ config, runner, log, version: packageVersion(), engine: eng });
+  const facts = createNodeFacts({
+    config,
+    runner,
+    log,
+    version: packageVersion(),
+    engine: eng,
+    ...(options.readFile && { readFile: options.readFile }),
+  });
 
   await eng.start();
   await bak.start();
@@ -106,8 +115,15 @@ export async function startDaemon(
     stopping ??= (async () => {
       log.info('shutting down: finishing requests in flight');
       await notifySystemd(runner, log, 'STOPPING=1', 'finishing commands in flight', env);
-      // close() refuses new connections (503 on kept-alive ones) and waits for handlers in flight.
-      await app.close();
+      // close() refuses new connections (503 on kept-alive ones) and waits for handlers in
+      // flight. It closes idle keep-alive connections only once, at its start: a connection
+      // whose request finishes later would hold it for the whole keep-alive timeout.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await bak.stop();
       await eng.stop();
       log.info('daemon stopped; volumes left as they are');
