@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../common/errors.js';
+import { inProject } from '../common/paths.js';
 import { engineConfigOf, envMapping, envNameOf, type LoadOptions, loadConfig } from './config.js';
 
 let dir: string;
@@ -211,6 +212,21 @@ describe('loadConfig', () => {
     expect(failure(() => load(yaml)).field).toBe('tls.key');
     chmodSync(key, 0o600);
     expect(load(yaml).tls).toEqual({ cert: 'CERT', key: 'KEY' });
+  });
+});
+
+describe('systemd/daemon.yaml.example', () => {
+  it('is a valid config, with the token files pointed elsewhere through the environment', () => {
+    const { config } = loadConfig({
+      file: inProject('systemd', 'daemon.yaml.example'),
+      env: { XLSS_TOKEN_FILE: tokenFile, XLSS_CONTROLLER_TOKEN_FILE: tokenFile },
+      hostname: 'node1',
+    });
+    expect(config).toMatchObject({
+      nodeName: 'node1',
+      listen: { port: 7680 },
+      controller: { url: 'http://10.77.0.1:7690' },
+    });
   });
 });
 
