@@ -67,12 +67,12 @@ const factories: DaemonFactories = {
   createBackups: () => backups,
 };
 
-async function start(env: NodeJS.ProcessEnv = {}): Promise<DaemonHandle> {
+async function start(env: NodeJS.ProcessEnv = {}, port = 0): Promise<DaemonHandle> {
   const loaded = loadConfig({ file: join(dir, 'daemon.yaml'), env: {}, hostname: 'node1' });
   handle = await startDaemon(loaded, factories, {
     log: silentLogger,
     env,
-    port: 0,
+    port,
     readFile: async () => readFileSync(join(fixtures, 'drbd/version/proc-drbd-8.4-syncsource.txt'), 'utf8'),
     // The fake answers; the observe hook is the one main hands to the real runner.
     runner: (observe) =>
@@ -183,6 +183,19 @@ describe('startDaemon', () => {
     // A second stop waits for the same shutdown.
     await h.stop();
     handle = undefined;
+  });
+
+  it('stops the engine again when the API cannot listen (port taken)', async () => {
+    const first = await start();
+    const firstEngine = engine;
+    engine = new FakeEngine();
+    const taken = Number(new URL(first.url).port);
+    await expect(start({}, taken)).rejects.toThrow(/EADDRINUSE/);
+    expect(engine.started).toBe(true);
+    expect(engine.stopped).toBe(true);
+    expect(backups.stopped).toBe(true);
+    expect(firstEngine.stopped).toBe(false);
+    handle = first;
   });
 
   it('SIGTERM resolves runUntilSignal with exit code 0 after a graceful stop', async () => {

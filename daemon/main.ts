@@ -92,21 +92,30 @@ export async function startDaemon(
   });
 
   await eng.start();
-  await bak.start();
-  const app = await buildApp({
-    volumes: eng,
-    ready: () => eng.ready(),
-    backups: bak,
-    relay,
-    nodeInfo: () => facts.nodeInfo(),
-    nodeName: config.nodeName,
-    registry,
-    token: loaded.token,
-    log,
-    httpRequests: metrics.httpRequests,
-    tls: loaded.tls,
-  });
-  const url = await app.listen({ host: config.listen.host, port: options.port ?? config.listen.port });
+  let app: FastifyInstance;
+  let url: string;
+  try {
+    await bak.start();
+    app = await buildApp({
+      volumes: eng,
+      ready: () => eng.ready(),
+      backups: bak,
+      relay,
+      nodeInfo: () => facts.nodeInfo(),
+      nodeName: config.nodeName,
+      registry,
+      token: loaded.token,
+      log,
+      httpRequests: metrics.httpRequests,
+      tls: loaded.tls,
+    });
+    url = await app.listen({ host: config.listen.host, port: options.port ?? config.listen.port });
+  } catch (err) {
+    // e.g. the port is taken: leave the engine's loop and events2 stream stopped before exiting.
+    await bak.stop().catch(() => {});
+    await eng.stop().catch(() => {});
+    throw err;
+  }
   log.info({ url, node: config.nodeName }, 'daemon listening');
   await notifySystemd(runner, log, 'READY=1', `serving on ${url}`, env);
 
@@ -140,16 +149,21 @@ export async function startDaemon(
 export function runUntilSignal(handle: DaemonHandle, log: Logger): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      log.info({ signal }, 'signal received');
+      log.info({ signal }, 'signal received: stopping (a second signal does not cut the shutdown short)');
       handle.stop().then(
-        () => resolve(0),
+        () => done(0),
         (err: unknown) => {
           log.error({ err }, 'shutdown failed');
-          resolve(1);
+          done(1);
         },
       );
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    const done = (code: number) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(code);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 }
