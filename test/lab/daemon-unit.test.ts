@@ -82,6 +82,19 @@ describe('xlss-daemon.service under systemd', () => {
       ActiveState: 'active',
       SubState: 'running',
     });
+    // Mounts the daemon makes for workloads must be the host's: no private mount namespace.
+    const { MainPID } = await unitProps('MainPID');
+    const ns = (await sh(`readlink /proc/1/ns/mnt /proc/${MainPID}/ns/mnt`)).trim().split('\n');
+    expect(ns).toHaveLength(2);
+    expect(ns[1]).toBe(ns[0]);
+    // The hardening is in force: the seccomp filter and the capability bounding set.
+    const status = await sh(`grep -E '^(Seccomp|NoNewPrivs|CapBnd):' /proc/${MainPID}/status`);
+    expect(status).toMatch(/Seccomp:\s+2/);
+    expect(status).toMatch(/NoNewPrivs:\s+1/);
+    const capBnd = BigInt(`0x${/CapBnd:\s+([0-9a-f]+)/.exec(status)?.[1]}`);
+    expect(capBnd & (1n << 25n), 'CAP_SYS_TIME is dropped').toBe(0n);
+    expect(capBnd & (1n << 21n), 'CAP_SYS_ADMIN is kept').not.toBe(0n);
+    expect(capBnd & (1n << 16n), 'CAP_SYS_MODULE is kept').not.toBe(0n);
 
     expect(JSON.parse(await sh(`curl -sS --max-time 10 ${URL}/healthz`))).toEqual({ status: 'ok' });
     expect((await sh(`curl -s -o /dev/null -w '%{http_code}' --max-time 10 ${URL}/v1/node`)).trim()).toBe(
