@@ -181,6 +181,15 @@ export type BackupManifest = Static<typeof BackupManifest>;
 
 export const BackupList = Type.Object({ backups: Type.Array(BackupManifest) });
 
+/** `GET /v1/volumes/{name}/backups?target=`: where to look (a policy's target). */
+export const BackupListQuery = Type.Object({ target: AbsPath }, { additionalProperties: false });
+
+/** `GET /v1/jobs/{id}`. */
+export const JobParams = Type.Object(
+  { id: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,100}$' }) },
+  { additionalProperties: false },
+);
+
 export const RestoreBody = Type.Object(
   {
     backupId: Type.String({ pattern: '^[A-Za-z0-9T:._-]+$', maxLength: 100 }),
