@@ -74,6 +74,9 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
 
   // One chain per volume: API calls queue, the loop skips a busy volume.
   const chains = new Map<string, Promise<void>>();
+  // Bumped whenever a volume was acted on: views polled before that are stale for it.
+  let generation = 0;
+  const touched = new Map<string, number>();
   async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const prev = chains.get(name) ?? Promise.resolve();
     let release: () => void = () => {};
@@ -86,6 +89,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     try {
       return await fn();
     } finally {
+      touched.set(name, ++generation);
       release();
       if (chains.get(name) === chained) chains.delete(name);
     }
@@ -194,6 +198,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   }
 
   async function doTick(): Promise<void> {
+    const polledAt = generation;
     await pollNodes();
     for (const op of store.listRunningOperations()) {
       if (chains.has(op.volume) || inFlight.has(op.id)) continue;
@@ -203,7 +208,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     }
     announceResyncs();
     for (const v of store.listVolumes()) {
-      if (chains.has(v.name)) continue;
+      if (chains.has(v.name) || (touched.get(v.name) ?? 0) > polledAt) continue;
       await withLock(v.name, async () => {
         const facts = volumeFacts(v.name);
         if (!facts) return;

@@ -205,8 +205,10 @@ export class FakeCluster {
       nodeInfo: () => call('nodeInfo', null, () => this.nodeInfo(name)),
       listVolumes: () =>
         call('listVolumes', null, () => {
+          // The poll sees the state, then the resync moves on (one step per poll).
+          const statuses = [...this.node(name).volumes.keys()].map((v) => this.status(name, v));
           this.advanceSyncs(name);
-          return [...this.node(name).volumes.keys()].map((v) => this.status(name, v));
+          return statuses;
         }),
       getVolume: (volume) =>
         call('getVolume', volume, () =>
