@@ -237,6 +237,26 @@ describe('controller core against fake daemons', () => {
     await h.core.stop();
   });
 
+  it('a Primary node that reboots within the timeout is not failed over, and gets its role back', async () => {
+    const h = await harness(['n1', 'n2', 'n3']);
+    await h.core.createVolume(vol('vol1', { preferredNode: 'n1' }));
+    await h.cluster.crash('n1');
+    await h.after(1000);
+    await h.after(1000);
+    await h.cluster.restart('n1');
+    await h.after(1000);
+    await h.after(6000);
+    const v = await h.core.getVolume('vol1');
+    expect(v?.primary).toBe('n1');
+    expect(v?.epoch).toBe(1);
+    expect(h.cluster.volume('n1', 'vol1')?.role).toBe('Primary');
+    expect(h.cluster.volume('n2', 'vol1')?.role).toBe('Secondary');
+    const types = await eventTypes(h.core, 'vol1');
+    expect(types).toContain('volume.repromoted');
+    expect(types).not.toContain('failover.detected');
+    await h.core.stop();
+  });
+
   it('does not fail over when only the controller is cut off from the Primary', async () => {
     const h = await harness(['n1', 'n2', 'n3']);
     await h.core.createVolume(vol('vol1', { preferredNode: 'n1' }));

@@ -338,6 +338,14 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
         if (!store.getNode(n.name)) await addNode(n);
       }
       for (const n of store.listNodes()) health.watch(n.name);
+      // A planned switchover is not journaled: one cut short by a restart is re-decided.
+      const running = new Set(store.listRunningOperations().map((op) => op.volume));
+      for (const v of store.listVolumes())
+        if (v.phase === 'failing-over' && !running.has(v.name))
+          store.updateVolume(v.name, {
+            phase: 'degraded',
+            message: 'switchover interrupted by a controller restart',
+          });
       await tick();
       started = true;
       timer = setInterval(() => {

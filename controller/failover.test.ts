@@ -180,6 +180,30 @@ describe('decideVolume: the failover decision table', () => {
       },
     },
     {
+      scenario:
+        'flapping: Primary rebooted before its timeout and came back Secondary, peer connected → repromote, no failover',
+      facts: facts([
+        {
+          ...primaryUp(),
+          view: view('a', { role: 'Secondary', peerRole: 'Secondary' }, { role: 'primary' }),
+        },
+        peer({ peerRole: 'Secondary' }),
+      ]),
+      expect: (a) => {
+        expect(a).toContainEqual({ kind: 'repromote', node: 'a', peerFenced: false });
+        expect(kinds(a)).not.toContain('promote-survivor');
+      },
+    },
+    {
+      scenario:
+        'Primary of record without its role, peer disconnected and not fenced → hold (never a blind promote)',
+      facts: facts([
+        { ...primaryUp(), view: view('a', { role: 'Secondary', ...lostConnection }, { role: 'primary' }) },
+        peer(lostConnection),
+      ]),
+      expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
       scenario: 'a failover in progress is never decided again',
       facts: facts([primaryGone(), peer(lostConnection)], { phase: 'failing-over' }),
       expect: (a) => expect(a).toEqual([]),

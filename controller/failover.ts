@@ -40,6 +40,8 @@ export type FailoverAction =
   | { kind: 'promote-survivor'; lost: string; survivor: string; epoch: number }
   | { kind: 'mark-outdated'; node: string; epoch: number }
   | { kind: 'clear-outdated'; node: string }
+  /** The Primary of record came back (before its timeout) without its role: give it back. */
+  | { kind: 'repromote'; node: string; peerFenced: boolean }
   | { kind: 'rejoin-as-secondary'; node: string }
   | { kind: 'cleanup'; node: string }
   /** Add a replica on a new node; `lost` (if any) stops being a replica once it is in. */
@@ -154,6 +156,27 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
   }
   if (primary.health !== 'online')
     return [...actions, { kind: 'hold', reason: `Primary ${primary.node} is ${primary.health}` }];
+
+  const own = primary.view?.observed.drbd;
+  if (own && own.role !== 'Primary') {
+    if (own.peerRole === 'Primary' || own.disk !== 'UpToDate')
+      return [
+        ...actions,
+        {
+          kind: 'set-phase',
+          phase: 'failed',
+          message: `Primary of record ${primary.node} is ${own.role} (disk ${own.disk}, peer ${own.peerRole})`,
+        },
+      ];
+    const peerConnected = connected(primary.view);
+    const peersFenced = others.every((o) => o.outdatedAtEpoch !== null && o.outdatedAtEpoch >= f.epoch);
+    if (!peerConnected && !peersFenced)
+      return [
+        ...actions,
+        { kind: 'hold', reason: `${primary.node} lost its role and its peer is not fenced` },
+      ];
+    actions.push({ kind: 'repromote', node: primary.node, peerFenced: !peerConnected });
+  }
 
   let phase: VolumePhase = 'ready';
   let message: string | null = null;

@@ -61,6 +61,20 @@ export async function act(d: ActDeps, volume: string, action: FailoverAction): P
       ctx.store.updateReplica(volume, action.node, { outdatedAtEpoch: null });
       ctx.event('replica.synced', volume, action.node, 'UpToDate and connected again');
       return;
+    case 'repromote':
+      await ctx.client(action.node).promote(volume, {
+        epoch: v.epoch,
+        peerFenced: action.peerFenced,
+        mount: true,
+        ...(v.workloadUnit ? { workloadUnit: v.workloadUnit } : {}),
+      });
+      ctx.event(
+        'volume.repromoted',
+        volume,
+        action.node,
+        `back as Primary at epoch ${v.epoch} (no failover: it returned in time)`,
+      );
+      return;
     case 'rejoin-as-secondary': {
       const peer = peerOf(ctx, volume, action.node);
       await ctx.client(action.node).putVolume(volume, specFor(ctx, v, 'secondary', peer));
@@ -170,6 +184,8 @@ export async function runFailover(ctx: CoreContext, op: OperationRecord): Promis
 export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | null): Promise<void> {
   const { ctx } = d;
   if (ctx.store.listRunningOperations().some((op) => op.volume === v.name)) return;
+  // Only a working Primary is a sync source; a failed or split volume waits for an operator.
+  if (v.phase === 'failed' || v.phase === 'split-brain' || v.phase === 'lost') return;
   const primary = v.primary;
   if (!primary || ctx.health.health(primary) !== 'online') return;
   const replicas = ctx.store.listReplicas(v.name);

@@ -37,8 +37,15 @@ export async function plannedFailover(
   const old = v.primary;
   const epoch = v.epoch + 1;
   ctx.event('failover.planned', name, target, `switching Primary from ${old} to ${target} at epoch ${epoch}`);
-  await ctx.client(old).demote(name, epoch);
+  // The epoch is raised in the store before any daemon hears of it, so that after a
+  // crash here the store's epoch is never older than a daemon's.
   ctx.store.updateVolume(name, { epoch, phase: 'failing-over', message: `switching to ${target}` });
+  try {
+    await ctx.client(old).demote(name, epoch);
+  } catch (err) {
+    ctx.store.updateVolume(name, { phase: 'ready', message: null });
+    throw err;
+  }
   try {
     await waitUpToDate(ctx, name, target, options);
     const next = { ...v, epoch, primary: target };
