@@ -348,6 +348,40 @@ describe('controller core against fake daemons', () => {
     }
   }
 
+  for (const applied of [false, true]) {
+    for (const step of [1, 2, 3, 4]) {
+      it(`a controller killed at failover step ${step} (${applied ? 'after' : 'before'} the daemon acted) finishes on restart`, async () => {
+        const h = await harness(['n1', 'n2', 'n3']);
+        await h.core.createVolume(vol('vol1', { preferredNode: 'n1' }));
+        const secondary = (await h.core.getVolume('vol1'))?.schedulingHint[1] as string;
+        const third = ['n2', 'n3'].find((n) => n !== secondary) as string;
+        const acked = h.cluster.write('n1', 'vol1');
+        await h.cluster.crash('n1');
+        await h.after(1000);
+        // Steps: promote survivor, PUT survivor spec, PUT third node, PUT survivor's new peer.
+        h.cluster.hangOnMutation(step, { applied });
+        const before = h.cluster.mutationCount();
+        h.clock.now += 5000;
+        void h.core.tick();
+        await vi.waitUntil(() => h.cluster.mutationCount() >= before + step, { timeout: 2000, interval: 5 });
+        // Killed: the old process just stops existing (its loop is stuck on the daemon call).
+        const core = await h.restartController();
+        for (let i = 0; i < 8; i++) await h.after(1000);
+        const v = await core.getVolume('vol1');
+        expect(v?.primary).toBe(secondary);
+        expect(v?.epoch).toBe(2);
+        expect(v?.phase).toBe('ready');
+        expect(v?.replicas.map((r) => r.node).sort()).toEqual([secondary, third].sort());
+        expect(h.cluster.volume(secondary, 'vol1')?.role).toBe('Primary');
+        expect(h.cluster.volume(third, 'vol1')?.role).toBe('Secondary');
+        expect(h.cluster.volume(third, 'vol1')?.writes).toContain(acked.seq);
+        expect(core.store.listRunningOperations()).toEqual([]);
+        expect((await eventTypes(core, 'vol1')).filter((t) => t === 'failover.detected')).toHaveLength(1);
+        await core.stop();
+      });
+    }
+  }
+
   it('a create resumed after a kill rolls back when a daemon refuses, and frees the minor and port', async () => {
     const h = await harness(['n1', 'n2']);
     h.cluster.hangOnMutation(1, { applied: true });

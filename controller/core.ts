@@ -22,6 +22,7 @@ import type { EventRecord, NodeRecord, OperationRecord, Store } from './store/st
 import { nodeView, volumeView } from './views.js';
 
 const NAME = new RegExp(NAME_PATTERN);
+const FACTS_PERSIST_MS = 60_000;
 
 /** The core plus what tests and the daemon wiring need beyond ControllerService. */
 export interface ControllerCoreHandle extends ControllerCore {
@@ -126,10 +127,9 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   const lastHealth = new Map<string, NodeHealth>();
   const resyncAnnounced = new Set<string>();
 
-  function volumeFacts(name: string): VolumeFacts | null {
+  function volumeFacts(name: string, nodes: NodeRecord[]): VolumeFacts | null {
     const v = store.getVolume(name);
     if (!v) return null;
-    const nodes = store.listNodes();
     const replicas = store.listReplicas(name);
     const onlineCount = nodes.filter((n) => health.health(n.name) === 'online').length;
     const rows = new Set(replicas.map((r) => r.node));
@@ -160,12 +160,20 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     };
   }
 
+  const persistedFacts = new Map<string, { json: string; at: number }>();
   async function pollNodes(): Promise<void> {
     await Promise.all(
       store.listNodes().map(async (n) => {
         const o = await health.poll(ctx.client(n.name));
         if (o.missedPolls === 0 && o.facts && o.lastOkAt !== null && o.factsAt !== null) {
-          store.setNodeFacts(n.name, o.facts, o.lastOkAt);
+          // Facts are kept for a restart and for placement before the first poll; writing
+          // them at every heartbeat would cost an fsync per node per second.
+          const json = JSON.stringify({ ...o.facts, load: null });
+          const last = persistedFacts.get(n.name);
+          if (!last || last.json !== json || o.lastOkAt - last.at >= FACTS_PERSIST_MS) {
+            store.setNodeFacts(n.name, o.facts, o.lastOkAt);
+            persistedFacts.set(n.name, { json, at: o.lastOkAt });
+          }
           store.releaseConfirmedReservations(n.name, o.factsAt);
         }
         if (lastHealth.get(n.name) !== o.health) {
@@ -207,10 +215,11 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       );
     }
     announceResyncs();
+    const nodes = store.listNodes();
     for (const v of store.listVolumes()) {
       if (chains.has(v.name) || (touched.get(v.name) ?? 0) > polledAt) continue;
       await withLock(v.name, async () => {
-        const facts = volumeFacts(v.name);
+        const facts = volumeFacts(v.name, nodes);
         if (!facts) return;
         for (const action of decideVolume(facts)) {
           try {
@@ -357,7 +366,12 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       if (timer) clearInterval(timer);
       timer = null;
       started = false;
-      await ticking?.catch(() => {});
+      // A round stuck on a daemon call must not keep the controller from stopping.
+      if (ticking)
+        await Promise.race([
+          ticking.catch(() => {}),
+          new Promise((r) => setTimeout(r, config.heartbeatIntervalMs)),
+        ]);
       store.close();
     },
     ready: () => started,
