@@ -421,6 +421,23 @@ describe('controller core against fake daemons', () => {
     await h.core.stop();
   });
 
+  it('resizes on every replica, refuses to shrink or to grow past free space', async () => {
+    const h = await harness([
+      { name: 'n1', vgBytes: 10 * GiB },
+      { name: 'n2', vgBytes: 10 * GiB },
+    ]);
+    await h.core.createVolume(vol('vol1'));
+    const grown = await h.core.resizeVolume('vol1', 2 * GiB);
+    expect(grown.sizeBytes).toBe(2 * GiB);
+    for (const n of ['n1', 'n2']) expect(h.cluster.volume(n, 'vol1')?.spec.sizeBytes).toBe(2 * GiB);
+    await expect(h.core.resizeVolume('vol1', GiB)).rejects.toThrow(/sizeBytes: cannot shrink/);
+    await h.after(1000);
+    await expect(h.core.resizeVolume('vol1', 20 * GiB)).rejects.toThrow(NoSpaceError);
+    expect((await h.core.getVolume('vol1'))?.sizeBytes).toBe(2 * GiB);
+    expect(await eventTypes(h.core, 'vol1')).toContain('volume.resized');
+    await h.core.stop();
+  });
+
   it('many creates at once never over-commit a node; refusals say why', async () => {
     const h = await harness([
       { name: 'n1', vgBytes: 10 * GiB },

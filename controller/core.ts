@@ -326,10 +326,10 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     ctx.event('node.drained', null, node, `${volumes.length} volume(s) handled`);
   }
 
-  const jobNodes = (id: string): [string, string] => {
+  /** Controller job ids are `<node>.<daemon job id>` (node names have no dot). */
+  const splitJobId = (id: string): [string, string] | null => {
     const dot = id.indexOf('.');
-    if (dot <= 0) throw new NotFoundError('job', id);
-    return [id.slice(0, dot), id.slice(dot + 1)];
+    return dot > 0 ? [id.slice(0, dot), id.slice(dot + 1)] : null;
   };
   const wrapJob = (node: string, job: Job): Job => ({ ...job, id: `${node}.${job.id}` });
 
@@ -464,7 +464,9 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       return wrapJob(node, job);
     },
     async job(id) {
-      const [node, daemonId] = jobNodes(id);
+      const parts = splitJobId(id);
+      if (!parts) return null;
+      const [node, daemonId] = parts;
       if (!store.getNode(node)) return null;
       const job = await ctx.client(node).job(daemonId);
       return job ? wrapJob(node, job) : null;
