@@ -138,6 +138,8 @@ export const PromoteBody = Type.Object(
      */
     peerFenced: Type.Optional(Type.Boolean()),
     mount: Type.Optional(Type.Boolean({ description: 'mount after promotion (default true)' })),
+    /** Bare metal: a systemd unit to start once promoted and mounted (the volume's workload). */
+    workloadUnit: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9@._-]+\\.service$', maxLength: 100 })),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { createLogger } from '../../common/log.js';
 import { inProject } from '../../common/paths.js';
 import { ExecaRunner } from '../../common/runner.js';
+import { measurePlacement } from '../../controller/placement-bench.js';
 import { labConfig } from '../../vagrant/lab/config.js';
 import { Lab } from '../../vagrant/lab/lab.js';
 
@@ -54,6 +55,8 @@ async function timeUp(lab: Lab, nodes: number): Promise<number> {
 async function main(): Promise<void> {
   const log = createLogger({ level: 'warn' });
   const runner = new ExecaRunner({ logger: log });
+  const placement = measurePlacement(10_000, 1000);
+  report('placement_10000_volumes_1000_nodes', Math.round(placement.ms), 'ms');
   const lab = new Lab('/var/tmp/xlss-lab-bench', { runner, log });
   try {
     const one = await timeUp(lab, 1);

@@ -1,0 +1,390 @@
+/**
+ * Carries out what `decideVolume` decided: fencing and promotion (journaled), outdated
+ * marks, telling a returning node to be Secondary, cleanup of leftovers, re-replication
+ * and restore from backup. Each action re-reads the store: decisions are level-triggered.
+ */
+import { errorMessage } from '../../common/errors.js';
+import { DaemonUnreachableError } from '../daemon-client.js';
+import type { FailoverAction } from '../failover.js';
+import { placeReplicas } from '../placement.js';
+import type { OperationRecord, VolumeRecord } from '../store/store.js';
+import { type CoreContext, peerOf, placementNodes, specFor } from './context.js';
+
+export interface ActDeps {
+  ctx: CoreContext;
+  runOp(op: OperationRecord): Promise<void>;
+  /** Remembers one-shot notices (blocked re-replication) so they are not repeated every tick. */
+  noticed: Set<string>;
+}
+
+export async function act(d: ActDeps, volume: string, action: FailoverAction): Promise<void> {
+  const { ctx } = d;
+  const v = ctx.store.getVolume(volume);
+  if (!v) return;
+  switch (action.kind) {
+    case 'hold':
+      if (!d.noticed.has(`${volume}:hold:${action.reason}`)) {
+        d.noticed.add(`${volume}:hold:${action.reason}`);
+        ctx.log.info({ volume, reason: action.reason }, 'no failover');
+      }
+      return;
+    case 'set-phase':
+      if (v.phase === action.phase && v.message === action.message) return;
+      ctx.store.updateVolume(volume, { phase: action.phase, message: action.message });
+      if (action.phase === 'lost' || action.phase === 'failed')
+        ctx.event(`volume.${action.phase}`, volume, null, action.message ?? action.phase);
+      return;
+    case 'split-brain':
+      if (v.phase === 'split-brain') return;
+      ctx.log.error({ volume, nodes: action.nodes }, 'split brain');
+      ctx.store.updateVolume(volume, {
+        phase: 'split-brain',
+        message: `split brain on ${action.nodes.join(', ')}`,
+      });
+      ctx.event(
+        'split-brain',
+        volume,
+        action.nodes[0] ?? null,
+        `DRBD reported a split brain on ${action.nodes.join(', ')}; needs an operator`,
+      );
+      return;
+    case 'mark-outdated':
+      ctx.store.updateReplica(volume, action.node, { outdatedAtEpoch: action.epoch });
+      ctx.event(
+        'replica.outdated',
+        volume,
+        action.node,
+        `offline by heartbeat: recorded outdated at epoch ${action.epoch}`,
+      );
+      return;
+    case 'clear-outdated':
+      ctx.store.updateReplica(volume, action.node, { outdatedAtEpoch: null });
+      ctx.event('replica.synced', volume, action.node, 'UpToDate and connected again');
+      return;
+    case 'repromote':
+      await ctx.client(action.node).promote(volume, {
+        epoch: v.epoch,
+        peerFenced: action.peerFenced,
+        mount: true,
+        ...(v.workloadUnit ? { workloadUnit: v.workloadUnit } : {}),
+      });
+      ctx.event(
+        'volume.repromoted',
+        volume,
+        action.node,
+        `back as Primary at epoch ${v.epoch} (no failover: it returned in time)`,
+      );
+      return;
+    case 'rejoin-as-secondary': {
+      const peer = peerOf(ctx, volume, action.node);
+      await ctx.client(action.node).putVolume(volume, specFor(ctx, v, 'secondary', peer));
+      ctx.event(
+        'replica.rejoined',
+        volume,
+        action.node,
+        `told to be Secondary at epoch ${v.epoch}; resyncs from ${peer ?? 'nobody'}`,
+      );
+      return;
+    }
+    case 'cleanup':
+      await ctx.client(action.node).deleteVolume(volume, { force: true });
+      ctx.store.transaction(() => {
+        const row = ctx.store.listReplicas(volume).find((r) => r.node === action.node);
+        if (row?.removing) ctx.store.removeReplica(volume, action.node);
+        ctx.store.releaseReservations(volume, action.node);
+      });
+      ctx.event('replica.cleaned-up', volume, action.node, 'no longer a replica: deleted on its node');
+      return;
+    case 'promote-survivor': {
+      const lastSeen = ctx.health.get(action.lost)?.lastOkAt ?? null;
+      const op = ctx.store.transaction(() => {
+        ctx.store.updateReplica(volume, action.lost, { outdatedAtEpoch: action.epoch });
+        ctx.store.updateVolume(volume, {
+          epoch: action.epoch,
+          primary: action.survivor,
+          phase: 'failing-over',
+          message: `failing over to ${action.survivor}`,
+        });
+        ctx.event(
+          'failover.detected',
+          volume,
+          action.lost,
+          `Primary ${action.lost} offline (last heartbeat ${lastSeen === null ? 'never' : `${ctx.now() - lastSeen} ms ago`}); ${action.survivor} lost its connection`,
+        );
+        ctx.event(
+          'failover.fenced',
+          volume,
+          action.lost,
+          `${action.lost} recorded outdated at epoch ${action.epoch}`,
+        );
+        return ctx.store.startOperation(
+          'failover',
+          volume,
+          'fenced',
+          { ...action, lastSeen: lastSeen ?? ctx.now() },
+          ctx.now(),
+        );
+      });
+      await d.runOp(op);
+      return;
+    }
+    case 're-replicate':
+      await reReplicate(d, v, action.lost);
+      return;
+    case 'restore-from-backup':
+      await startRestore(d, v, action.lost);
+      return;
+  }
+}
+
+/** Promotes the fenced survivor, mounts, starts the workload: resumable from 'fenced'. */
+export async function runFailover(ctx: CoreContext, op: OperationRecord): Promise<void> {
+  const { survivor, lost, epoch, lastSeen } = op.data as {
+    survivor: string;
+    lost: string;
+    epoch: number;
+    lastSeen: number;
+  };
+  const v = ctx.store.getVolume(op.volume);
+  if (!v) return ctx.store.finishOperation(op.id, 'failed', ctx.now());
+  try {
+    const status = await ctx.client(survivor).promote(op.volume, {
+      epoch,
+      peerFenced: true,
+      mount: true,
+      ...(v.workloadUnit ? { workloadUnit: v.workloadUnit } : {}),
+    });
+    ctx.event('failover.promoted', op.volume, survivor, `Primary at epoch ${epoch}`);
+    if (status.observed.mount)
+      ctx.event('failover.mounted', op.volume, survivor, `mounted on ${status.observed.mount.path}`);
+    if (v.workloadUnit)
+      ctx.event('failover.workload-started', op.volume, survivor, `started ${v.workloadUnit}`);
+    await ctx.client(survivor).putVolume(op.volume, specFor(ctx, v, 'primary', lost));
+  } catch (err) {
+    if (err instanceof DaemonUnreachableError) return;
+    ctx.store.transaction(() => {
+      ctx.store.finishOperation(op.id, 'failed', ctx.now());
+      ctx.store.updateVolume(op.volume, {
+        phase: 'failed',
+        message: `promotion of ${survivor} failed: ${errorMessage(err)}`,
+      });
+      ctx.event('failover.failed', op.volume, survivor, errorMessage(err));
+    });
+    return;
+  }
+  ctx.store.transaction(() => {
+    ctx.store.updateVolume(op.volume, { phase: 'degraded', message: `failed over from ${lost}` });
+    ctx.store.finishOperation(op.id, 'done', ctx.now());
+  });
+  ctx.metrics.failovers.inc({ kind: 'automatic' });
+  ctx.metrics.failoverDuration.observe({ kind: 'automatic' }, Math.max(0, ctx.now() - lastSeen) / 1000);
+}
+
+/** Chooses a new node for a replica and records it; the journaled steps do the rest. */
+export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | null): Promise<void> {
+  const { ctx } = d;
+  if (ctx.store.listRunningOperations().some((op) => op.volume === v.name)) return;
+  // Only a working Primary is a sync source; a failed or split volume waits for an operator.
+  if (v.phase === 'failed' || v.phase === 'split-brain' || v.phase === 'lost') return;
+  const primary = v.primary;
+  if (!primary || ctx.health.health(primary) !== 'online') return;
+  const replicas = ctx.store.listReplicas(v.name);
+  const nodes = placementNodes(ctx);
+  const zones = replicas
+    .filter((r) => !r.removing && r.node !== lost)
+    .map((r) => nodes.find((n) => n.name === r.node)?.zone ?? null);
+  const placement = placeReplicas(
+    {
+      sizeBytes: v.sizeBytes,
+      count: 1,
+      nodeSelector: v.nodeSelector,
+      exclude: replicas.map((r) => r.node),
+      occupiedZones: zones,
+    },
+    nodes,
+  );
+  if (!placement.ok) {
+    const key = `${v.name}:re-replication:${placement.reason}`;
+    if (!d.noticed.has(key)) {
+      d.noticed.add(key);
+      ctx.event('replica.re-replication-blocked', v.name, lost, placement.reason);
+    }
+    return;
+  }
+  const target = placement.nodes[0] as string;
+  const op = ctx.store.transaction(() => {
+    // The new replica starts Inconsistent: outdated until its first sync completes.
+    ctx.store.addReplica({
+      volume: v.name,
+      node: target,
+      outdatedAtEpoch: v.epoch,
+      removing: false,
+      addedAt: ctx.now(),
+    });
+    ctx.store.reserve(v.name, target, v.sizeBytes);
+    ctx.event(
+      'replica.placing',
+      v.name,
+      target,
+      `new replica on ${target}${lost ? ` replaces ${lost}` : ''}`,
+    );
+    return ctx.store.startOperation('replace', v.name, 'placed', { target, lost, primary }, ctx.now());
+  });
+  await d.runOp(op);
+}
+
+export async function runReplace(ctx: CoreContext, op: OperationRecord): Promise<void> {
+  const { target, lost, primary } = op.data as { target: string; lost: string | null; primary: string };
+  let step = op.step;
+  try {
+    const v = ctx.store.getVolume(op.volume);
+    if (!v || v.primary !== primary) throw new Error(`Primary changed from ${primary}`);
+    if (step === 'placed') {
+      await ctx.client(target).putVolume(op.volume, specFor(ctx, v, 'secondary', primary));
+      ctx.store.transaction(() => {
+        ctx.store.confirmReservation(op.volume, target, ctx.now());
+        ctx.store.advanceOperation(op.id, 'target-put', null, ctx.now());
+      });
+      step = 'target-put';
+    }
+    if (step === 'target-put') {
+      const status = await ctx.client(primary).putVolume(op.volume, specFor(ctx, v, 'primary', target));
+      ctx.store.transaction(() => {
+        if (lost) ctx.store.updateReplica(op.volume, lost, { removing: true });
+        ctx.store.finishOperation(op.id, 'done', ctx.now());
+        const bytes = status.observed.drbd?.outOfSyncBytes ?? v.sizeBytes;
+        ctx.event(
+          'replica.added',
+          op.volume,
+          target,
+          `syncing from ${primary} (${bytes} of ${v.sizeBytes} bytes to copy)`,
+        );
+      });
+    }
+  } catch (err) {
+    if (err instanceof DaemonUnreachableError && err.node === target) {
+      // The chosen node went away before it held anything: give the slot back.
+      undoReplace(ctx, op, target, `${target} unreachable`);
+      return;
+    }
+    if (err instanceof DaemonUnreachableError) return;
+    undoReplace(ctx, op, target, errorMessage(err));
+  }
+}
+
+function undoReplace(ctx: CoreContext, op: OperationRecord, target: string, why: string): void {
+  ctx.store.transaction(() => {
+    ctx.store.updateReplica(op.volume, target, { removing: true });
+    ctx.store.finishOperation(op.id, 'failed', ctx.now());
+    ctx.event('replica.add-failed', op.volume, target, why);
+  });
+}
+
+/** Both replicas gone: the newest backup goes onto a healthy node, and the volume says so. */
+async function startRestore(d: ActDeps, v: VolumeRecord, lost: string[]): Promise<void> {
+  const { ctx } = d;
+  if (!v.backup || ctx.store.listRunningOperations().some((op) => op.volume === v.name)) return;
+  const placement = placeReplicas(
+    { sizeBytes: v.sizeBytes, count: 1, nodeSelector: v.nodeSelector, exclude: lost },
+    placementNodes(ctx),
+  );
+  if (!placement.ok) {
+    const key = `${v.name}:restore:${placement.reason}`;
+    if (!d.noticed.has(key)) {
+      d.noticed.add(key);
+      ctx.event('restore.blocked', v.name, null, placement.reason);
+    }
+    return;
+  }
+  const target = placement.nodes[0] as string;
+  const backups = await ctx.client(target).listBackups(v.name, v.backup.target);
+  const newest = [...backups].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  if (!newest) {
+    const key = `${v.name}:restore:none`;
+    if (!d.noticed.has(key)) {
+      d.noticed.add(key);
+      ctx.event('restore.no-backup', v.name, null, `no backup of ${v.name} in ${v.backup.target}`);
+    }
+    return;
+  }
+  const op = ctx.store.transaction(() => {
+    for (const node of lost) ctx.store.updateReplica(v.name, node, { removing: true });
+    ctx.store.addReplica({
+      volume: v.name,
+      node: target,
+      outdatedAtEpoch: null,
+      removing: false,
+      addedAt: ctx.now(),
+    });
+    ctx.store.reserve(v.name, target, v.sizeBytes);
+    ctx.store.updateVolume(v.name, {
+      epoch: v.epoch + 1,
+      primary: target,
+      message: `restoring backup ${newest.id} onto ${target}`,
+    });
+    ctx.event(
+      'restore.started',
+      v.name,
+      target,
+      `both replicas lost (${lost.join(', ')}): restoring backup ${newest.id} of ${newest.createdAt} onto ${target}`,
+    );
+    return ctx.store.startOperation(
+      'restore',
+      v.name,
+      'placed',
+      { target, backupId: newest.id, jobId: null },
+      ctx.now(),
+    );
+  });
+  await d.runOp(op);
+}
+
+export async function runRestore(ctx: CoreContext, op: OperationRecord): Promise<void> {
+  const data = op.data as { target: string; backupId: string; jobId: string | null };
+  const v = ctx.store.getVolume(op.volume);
+  if (!v?.backup) return ctx.store.finishOperation(op.id, 'failed', ctx.now());
+  const client = ctx.client(data.target);
+  try {
+    if (op.step === 'placed') {
+      await client.putVolume(op.volume, specFor(ctx, v, 'secondary', null));
+      const job = await client.restore(op.volume, { backupId: data.backupId, target: v.backup.target });
+      data.jobId = job.id;
+      ctx.store.advanceOperation(op.id, 'restoring', data, ctx.now());
+      op.step = 'restoring';
+    }
+    const job = data.jobId ? await client.job(data.jobId) : null;
+    if (!job || job.state === 'running') return;
+    if (job.state === 'failed') {
+      ctx.store.transaction(() => {
+        ctx.store.finishOperation(op.id, 'failed', ctx.now());
+        ctx.event('restore.failed', op.volume, data.target, job.error ?? 'restore failed');
+      });
+      return;
+    }
+    await client.promote(op.volume, {
+      epoch: v.epoch,
+      peerFenced: true,
+      mount: true,
+      ...(v.workloadUnit ? { workloadUnit: v.workloadUnit } : {}),
+    });
+    await client.putVolume(op.volume, specFor(ctx, v, 'primary', null));
+    ctx.store.transaction(() => {
+      ctx.store.confirmReservation(op.volume, data.target, ctx.now());
+      ctx.store.updateVolume(op.volume, {
+        phase: 'degraded',
+        message: `restored from backup ${data.backupId}; data since that backup is lost`,
+      });
+      ctx.store.finishOperation(op.id, 'done', ctx.now());
+      ctx.event(
+        'restore.done',
+        op.volume,
+        data.target,
+        `restored backup ${data.backupId}; Primary on ${data.target}`,
+      );
+    });
+  } catch (err) {
+    if (err instanceof DaemonUnreachableError) return;
+    ctx.store.finishOperation(op.id, 'failed', ctx.now());
+    ctx.event('restore.failed', op.volume, data.target, errorMessage(err));
+  }
+}
