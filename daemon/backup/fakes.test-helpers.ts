@@ -22,6 +22,8 @@ export class FakeLvmRunner extends FakeRunner {
   vgFreeBytes = 1024 * 1024 * 1024;
   /** Thin snapshots come up inactive unless activated (as with LVM's skip-activation flag). */
   thinSnapshotsActive = false;
+  /** A snapshot of the origin LV named here waits for the promise (holds a backup mid-way). */
+  readonly holdSnapshotOf = new Map<string, Promise<void>>();
 
   constructor(readonly vg: string) {
     super();
@@ -40,6 +42,8 @@ export class FakeLvmRunner extends FakeRunner {
   }
 
   override async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const origin = args[args.length - 1]?.split('/')[1] ?? '';
+    if (command === 'lvcreate') await this.holdSnapshotOf.get(origin);
     const handled = this.lvm(command, args);
     if (handled === null) return super.run(command, args, options);
     this.calls.push({ command, args: [...args], options });

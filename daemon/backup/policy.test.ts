@@ -153,4 +153,24 @@ describe('the backup queue in the service (injected clock)', () => {
       ['nightly', Date.parse('2026-12-04T03:00:00Z') - clock],
     ]);
   });
+
+  it('overlapping passes back a due volume up once; a run-now during a pass is not repeated by it', async () => {
+    const a = await setup();
+    await a.svc.queue(); // first seen now; the nightly slot comes 15 h later
+    clock += 16 * H;
+    let release = () => {};
+    a.runner.holdSnapshotOf.set('hourly', new Promise((r) => (release = r)));
+    const pass = a.svc.tick();
+    while (!a.svc.activeJob('hourly')) await new Promise((r) => setTimeout(r, 1));
+    // While the pass backs up "hourly", an operator backs up "nightly" by hand.
+    clock += 1000;
+    await a.svc.runNow('nightly');
+    while (a.svc.activeJob('nightly')) await new Promise((r) => setTimeout(r, 1));
+    clock += 1000;
+    release();
+    await Promise.all([pass, a.svc.tick(), a.svc.tick()]);
+    await a.svc.idle();
+    expect(await a.count('hourly')).toBe(1);
+    expect(await a.count('nightly')).toBe(1);
+  });
 });

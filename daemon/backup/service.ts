@@ -20,7 +20,7 @@ import {
   validateVolumeName,
   volumeDir,
 } from './names.js';
-import { type CheckedPolicy, checkPolicy } from './policy.js';
+import { type CheckedPolicy, checkPolicy, nextRunAt } from './policy.js';
 import { dueEntries, planQueue, type QueueEntry, type ScheduledVolume } from './schedule.js';
 import {
   backingLv,
@@ -247,11 +247,27 @@ export function createBackupService(deps: BackupServiceDeps): BackupServiceHandl
     );
   }
 
-  async function tick(): Promise<void> {
+  /** Passes never overlap: a second caller waits for the pass in progress, then runs its own. */
+  let passing: Promise<void> = Promise.resolve();
+  function tick(): Promise<void> {
+    const pass = passing.then(runDue);
+    passing = pass.catch(() => {});
+    return pass;
+  }
+
+  async function runDue(): Promise<void> {
     const due = dueEntries(await queue(), now());
     for (const entry of due) {
       if (stopping) break;
-      if (running.has(entry.volume)) continue;
+      // A run-now since the queue was read may have made this one not due any more.
+      const t = now();
+      const still = nextRunAt(
+        entry.policy.schedule,
+        state.lastRun[entry.volume] ?? null,
+        t,
+        state.firstSeen[entry.volume] ?? null,
+      );
+      if (running.has(entry.volume) || still > t) continue;
       startBackup(entry.volume, entry.policy);
       await running.get(entry.volume)?.done;
     }
