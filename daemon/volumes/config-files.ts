@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { CommandRunner } from '../../common/runner.js';
@@ -52,6 +52,16 @@ export class DrbdConfigFiles {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         this.live.delete(name);
       }
+    }
+  }
+
+  /** Whether the live `.res` is on disk now (it may vanish behind our back: /etc lost). */
+  async present(name: string): Promise<boolean> {
+    try {
+      await access(this.resPath(name));
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -26,6 +26,8 @@ export interface EngineExtras {
   readMounts?: () => Promise<string>;
   /** How long start() waits for the first events2 dump. */
   firstDumpTimeoutMs?: number;
+  /** How long a step waits for events2 to show its effect. */
+  settleMs?: number;
 }
 
 /** The daemon's volume engine: spec store, observe → plan → apply, and the role operations. */
@@ -100,6 +102,7 @@ export class Engine implements VolumeEngine {
       stream: this.stream,
       log: this.log,
       save: (r) => this.save(r),
+      ...(this.deps.settleMs !== undefined && { settleMs: this.deps.settleMs }),
     });
     this.stream.on('change', () => this.onDrbdEvent());
     this.stream.start();

@@ -129,6 +129,11 @@ export class FakeNode implements CommandRunner {
     };
   }
 
+  /** The argument lists of every call to `command`, in order. */
+  argsOf(command: string): string[][] {
+    return this.calls.filter((c) => c.command === command).map((c) => [...c.args]);
+  }
+
   /** Number of calls whose command is one of `commands` (all when none given). */
   count(...commands: string[]): number {
     return this.calls.filter((c) => commands.length === 0 || commands.includes(c.command)).length;
@@ -147,6 +152,14 @@ export class FakeNode implements CommandRunner {
     if (!r) return;
     Object.assign(r, { disk: 'UpToDate', peerDisk: 'UpToDate', replication: 'Established' });
     delete r.done;
+    this.emit(r);
+  }
+
+  /** Changes a resource's state as the kernel would, with the events2 lines. */
+  patch(name: string, change: Partial<FakeResource>): void {
+    const r = this.resources.get(name);
+    if (!r) throw new Error(`FakeNode: no resource ${name}`);
+    Object.assign(r, change);
     this.emit(r);
   }
 
@@ -391,12 +404,7 @@ export class FakeNode implements CommandRunner {
         this.emit(res);
         return [0, '', ''];
       case 'secondary':
-        if (!res) return [10, '', `${name}: No such resource`];
-        if (this.mounts.has(`/dev/drbd${res.minor}`))
-          return [11, '', `${name}: State change failed: (-12) Device is held open by someone`];
-        res.role = 'Secondary';
-        this.emit(res);
-        return [0, '', ''];
+        return this.secondary(res, name);
       case 'resize': {
         if (!res || !lv) return [10, '', `${name}: No such resource`];
         const smaller =
@@ -424,6 +432,11 @@ export class FakeNode implements CommandRunner {
   private drbdsetup(args: readonly string[]): [number, string, string] {
     const [verb, name = ''] = args;
     const res = this.resources.get(name);
+    if (verb === 'secondary')
+      return this.secondary(
+        [...this.resources.values()].find((x) => String(x.minor) === name),
+        name,
+      );
     if (verb === 'status')
       return res ? [0, `${name} role:${res.role}\n`, ''] : [10, '', `${name}: No such resource`];
     if (verb === 'down') {
@@ -435,6 +448,15 @@ export class FakeNode implements CommandRunner {
       return [0, '', ''];
     }
     throw new Error(`FakeNode: unexpected drbdsetup ${args.join(' ')}`);
+  }
+
+  private secondary(res: FakeResource | undefined, name: string): [number, string, string] {
+    if (!res) return [10, '', `${name}: No such resource`];
+    if (this.mounts.has(`/dev/drbd${res.minor}`))
+      return [11, '', `${name}: State change failed: (-12) Device is held open by someone`];
+    res.role = 'Secondary';
+    this.emit(res);
+    return [0, '', ''];
   }
 
   private bringUp(name: string, lv: FakeLv): void {

@@ -23,6 +23,8 @@ export interface StepDeps {
   lvm: Lvm;
   stream: DrbdEventStream;
   log: Logger;
+  /** How long a step waits for events2 to show its effect (default 10 s). */
+  settleMs?: number;
   /** Writes the record (atomically) and makes it the engine's current one. */
   save(record: VolumeRecord): Promise<void>;
 }
@@ -109,7 +111,12 @@ export class StepRunner {
         if (facts.mount) await runner.run('umount', [facts.mount.path]);
         return;
       case 'demote':
-        await this.adm(name).secondary(name);
+        if (!(await this.d.files.present(name))) {
+          // No `.res` left (a delete after /etc was lost): drbdsetup needs none. 8.4's
+          // drbdsetup addresses a device by minor, 9's by resource.
+          const target = this.d.generation === '8.4' ? String(spec.drbd.minor) : name;
+          await runner.run('drbdsetup', ['secondary', target]);
+        } else await this.adm(name).secondary(name);
         await this.settle((s) => s[name]?.role !== 'Primary');
         return;
       case 'down':
@@ -239,6 +246,6 @@ export class StepRunner {
   }
 
   private async settle(done: (s: DrbdState) => boolean): Promise<void> {
-    await this.d.stream.waitFor(done, { timeoutMs: SETTLE_MS }).catch(() => undefined);
+    await this.d.stream.waitFor(done, { timeoutMs: this.d.settleMs ?? SETTLE_MS }).catch(() => undefined);
   }
 }
