@@ -268,7 +268,7 @@ describe('volume engine on a fake node', () => {
     node.peerLvBytes = 64n * BigInt(MiB);
     const n = node.calls.length;
     const s = await engine.resize('vol0', 128 * MiB);
-    expect(s.error).toMatch(/DRBD did not grow/);
+    expect(s.error).toMatch(/not grown yet/);
     expect(node.count('resize2fs')).toBe(0);
     node.peerLvBytes = null; // the peer grew its LV
     await engine.reconcileNow();

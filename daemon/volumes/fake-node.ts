@@ -222,6 +222,11 @@ export class FakeNode implements CommandRunner {
         lv.fs = command.slice(5);
         return [0, '', ''];
       }
+      case 'blockdev': {
+        const dev = String(args[args.length - 1]);
+        const r = [...this.resources.values()].find((x) => `/dev/drbd${x.minor}` === dev);
+        return r ? [0, `${r.sizeKiB * 1024}\n`, ''] : [1, '', `blockdev: cannot open ${dev}`];
+      }
       case 'mkdir':
       case 'resize2fs':
       case 'xfs_growfs':
@@ -520,7 +525,7 @@ export class FakeNode implements CommandRunner {
   }
 }
 
-const READ_ONLY = new Set(['lvs', 'vgs', 'blkid']);
+const READ_ONLY = new Set(['lvs', 'vgs', 'blkid', 'blockdev']);
 
 function resourceLines(kind: string, r: FakeResource): string[] {
   const done = r.done !== undefined ? ` done:${r.done}` : '';

@@ -207,16 +207,22 @@ export class StepRunner {
     }
   }
 
-  /** `drbdadm resize` grows to the smaller of both backing disks: done only when it reached ours. */
+  /**
+   * `drbdadm resize` grows to the smaller of both backing disks: done only when the
+   * device reached ours. The size is read from the device itself: events2 does not
+   * report a size change the peer started.
+   */
   private async growDrbd(name: string, record: VolumeRecord, facts: VolumeFacts): Promise<void> {
     await this.adm(name).resize(name);
     const lvBytes = Number(facts.lv?.sizeBytes ?? 0n);
     // Internal metadata: a bitmap bit per 4 KiB plus superblock and activity log.
     const margin = 1024 * 1024 + Math.ceil(lvBytes / 32768) * 2;
-    const grown = (s: DrbdState) => (deviceOf(s[name] ?? null)?.sizeKiB ?? 0) * 1024 >= lvBytes - margin;
-    await this.settle(grown);
-    const s = this.d.stream.snapshot();
-    if (!s || !grown(s)) throw new Error('DRBD did not grow to the LV size yet (has the peer grown its LV?)');
+    const r = await this.d.runner.run('blockdev', ['--getsize64', drbdDevice(record.spec.drbd.minor)], {
+      readOnly: true,
+    });
+    const size = Number(r.stdout.trim());
+    if (!(size >= lvBytes - margin))
+      throw new Error(`DRBD is ${size} bytes, the LV ${lvBytes}: not grown yet (has the peer grown its LV?)`);
     await this.save({ ...record, drbdGrownTo: record.spec.sizeBytes });
   }
 
