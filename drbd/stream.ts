@@ -47,6 +47,8 @@ export class DrbdEventStream extends EventEmitter<DrbdEventStreamEvents> {
   private readonly maxBackoffMs: number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private state: DrbdState | undefined;
+  /** Resources whose last line could not be read, with why: their state is not trusted. */
+  private odd: Record<string, string> = {};
   private abort: AbortController | undefined;
   private current: LineStream | undefined;
   private loopDone: Promise<void> | undefined;
@@ -64,6 +66,15 @@ export class DrbdEventStream extends EventEmitter<DrbdEventStreamEvents> {
 
   get ready(): boolean {
     return this.state !== undefined;
+  }
+
+  /**
+   * Resources named on a line that could not be parsed (an unknown state value, a cut
+   * line), with the reason. Their state in {@link snapshot} may be stale; the rest of the
+   * stream goes on. Cleared when the stream restarts or the resource is destroyed.
+   */
+  oddities(): Readonly<Record<string, string>> {
+    return this.odd;
   }
 
   /** The current state, or undefined while not ready. Do not mutate it. */
@@ -88,6 +99,7 @@ export class DrbdEventStream extends EventEmitter<DrbdEventStreamEvents> {
   }
 
   private markNotReady(reason: string): void {
+    this.odd = {};
     if (this.state === undefined) return;
     this.state = undefined;
     this.emit('not-ready', reason);
@@ -131,7 +143,17 @@ export class DrbdEventStream extends EventEmitter<DrbdEventStreamEvents> {
         try {
           event = parseEvents2Line(line);
         } catch (err) {
-          // Once a line is not understood the state can no longer be trusted: start over.
+          const resource = /(?:^|\s)name:([^\s]+)/.exec(line)?.[1];
+          if (resource !== undefined) {
+            // One resource's odd line (a state value this parser does not know) makes
+            // only that resource untrusted; the stream and every other resource go on.
+            this.log.error({ err, line, resource }, 'bad events2 line for one resource');
+            this.odd = { ...this.odd, [resource]: (err as Error).message };
+            if (live && this.state)
+              this.emit('change', this.state, { object: 'end-of-dump', kind: 'exists' });
+            continue;
+          }
+          // A line that names no resource cannot be pinned on one: start over.
           this.log.error({ err, line }, 'bad events2 line');
           stream.stop();
           return `parse error: ${(err as Error).message}`;
@@ -146,6 +168,10 @@ export class DrbdEventStream extends EventEmitter<DrbdEventStreamEvents> {
             pending = applyEvents2Event(pending, event);
           }
           continue;
+        }
+        if (event.object === 'resource' && event.kind === 'destroy' && this.odd[event.resource]) {
+          const { [event.resource]: _gone, ...rest } = this.odd;
+          this.odd = rest;
         }
         this.state = applyEvents2Event(this.state ?? {}, event);
         this.emit('change', this.state, event);

@@ -98,8 +98,8 @@ export interface PvInfo {
 
 type Row = Record<string, string>;
 
-/** Parses the JSON envelope and returns the rows of `key` (`vg`, `lv`, `pv`), every field checked. */
-export function reportRows(text: string, key: string, fields: readonly string[], report: string): Row[] {
+/** The rows of `key` (`vg`, `lv`, `pv`) as LVM printed them, envelope checked, rows not yet. */
+function rawRows(text: string, key: string, report: string): { row: unknown; where: string }[] {
   if (text.trim() === '') throw new LvmReportError(report, 'output is empty');
   let doc: unknown;
   try {
@@ -110,24 +110,32 @@ export function reportRows(text: string, key: string, fields: readonly string[],
   if (!isObject(doc) || !Array.isArray(doc.report))
     throw new LvmReportError(report, 'expected {"report":[...]} at the top level');
   if (doc.report.length === 0) throw new LvmReportError(report, '"report" is an empty list');
-  const rows: Row[] = [];
+  const rows: { row: unknown; where: string }[] = [];
   doc.report.forEach((section, s) => {
     if (!isObject(section) || !Array.isArray(section[key]))
       throw new LvmReportError(report, `report[${s}] has no "${key}" list`);
     (section[key] as unknown[]).forEach((row, r) => {
-      const where = `report[${s}].${key}[${r}]`;
-      if (!isObject(row)) throw new LvmReportError(report, `${where} is not an object`);
-      const picked: Row = {};
-      for (const f of fields) {
-        const v = row[f];
-        if (v === undefined) throw new LvmReportError(report, `${where} is missing field "${f}"`);
-        if (typeof v !== 'string') throw new LvmReportError(report, `${where}.${f} is not a string`);
-        picked[f] = v;
-      }
-      rows.push(picked);
+      rows.push({ row, where: `report[${s}].${key}[${r}]` });
     });
   });
   return rows;
+}
+
+function pickFields(row: unknown, where: string, fields: readonly string[], report: string): Row {
+  if (!isObject(row)) throw new LvmReportError(report, `${where} is not an object`);
+  const picked: Row = {};
+  for (const f of fields) {
+    const v = row[f];
+    if (v === undefined) throw new LvmReportError(report, `${where} is missing field "${f}"`);
+    if (typeof v !== 'string') throw new LvmReportError(report, `${where}.${f} is not a string`);
+    picked[f] = v;
+  }
+  return picked;
+}
+
+/** Parses the JSON envelope and returns the rows of `key` (`vg`, `lv`, `pv`), every field checked. */
+export function reportRows(text: string, key: string, fields: readonly string[], report: string): Row[] {
+  return rawRows(text, key, report).map(({ row, where }) => pickFields(row, where, fields, report));
 }
 
 export function parseVgsReport(text: string): VgInfo[] {
@@ -151,25 +159,46 @@ export function parseVgsReport(text: string): VgInfo[] {
 }
 
 export function parseLvsReport(text: string): LvInfo[] {
-  return reportRows(text, 'lv', LV_FIELDS, 'lvs').map((row, i) => {
-    const f = new Fields(row, 'lvs', `lv[${i}]`);
-    return {
-      uuid: f.text('lv_uuid'),
-      name: f.text('lv_name'),
-      vg: f.text('vg_name'),
-      path: f.optional('lv_path'),
-      attr: decodeLvAttr(f.text('lv_attr')),
-      sizeBytes: f.bytes('lv_size'),
-      tags: f.tags('lv_tags'),
-      pool: f.optional('pool_lv'),
-      origin: f.optional('origin'),
-      originSizeBytes: f.optional('origin_size') === null ? null : f.bytes('origin_size'),
-      dataPercent: f.percent('data_percent'),
-      snapPercent: f.percent('snap_percent'),
-      metadataPercent: f.percent('metadata_percent'),
-      active: f.active('lv_active'),
-    };
+  return reportRows(text, 'lv', LV_FIELDS, 'lvs').map((row, i) => lvFromRow(row, `lv[${i}]`));
+}
+
+/** One row of an lvs report: the LV, or why it could not be read (and its name when known). */
+export type LvRowResult = { ok: true; lv: LvInfo } | { ok: false; name: string | null; error: string };
+
+/**
+ * Like {@link parseLvsReport}, but a row LVM printed oddly (an lv_attr letter the decoder
+ * does not know, a missing field) becomes an error for that row only, so one strange LV
+ * never hides the others. A broken envelope (empty, truncated JSON) still throws.
+ */
+export function parseLvsReportRows(text: string): LvRowResult[] {
+  return rawRows(text, 'lv', 'lvs').map(({ row, where }, i) => {
+    try {
+      return { ok: true, lv: lvFromRow(pickFields(row, where, LV_FIELDS, 'lvs'), `lv[${i}]`) };
+    } catch (err) {
+      const name = isObject(row) && typeof row.lv_name === 'string' ? row.lv_name : null;
+      return { ok: false, name, error: (err as Error).message };
+    }
   });
+}
+
+function lvFromRow(row: Row, where: string): LvInfo {
+  const f = new Fields(row, 'lvs', where);
+  return {
+    uuid: f.text('lv_uuid'),
+    name: f.text('lv_name'),
+    vg: f.text('vg_name'),
+    path: f.optional('lv_path'),
+    attr: decodeLvAttr(f.text('lv_attr')),
+    sizeBytes: f.bytes('lv_size'),
+    tags: f.tags('lv_tags'),
+    pool: f.optional('pool_lv'),
+    origin: f.optional('origin'),
+    originSizeBytes: f.optional('origin_size') === null ? null : f.bytes('origin_size'),
+    dataPercent: f.percent('data_percent'),
+    snapPercent: f.percent('snap_percent'),
+    metadataPercent: f.percent('metadata_percent'),
+    active: f.active('lv_active'),
+  };
 }
 
 export function parsePvsReport(text: string): PvInfo[] {

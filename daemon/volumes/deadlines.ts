@@ -1,0 +1,62 @@
+import type { CommandRunner, LineStream, RunOptions, RunResult, StreamOptions } from '../../common/runner.js';
+
+const MINUTE = 60_000;
+/** Changes that suspend a device or rewrite a whole disk: never killed half-way. */
+const NEVER_KILL = 7 * 24 * 60 * MINUTE;
+
+/**
+ * How long a command may take. Reports are quick; a change that suspends I/O (lvextend,
+ * `drbdadm resize`, filesystem growth) or writes a whole device (mkfs) gets no practical
+ * deadline and no abort: killing it half-way is worse than waiting.
+ */
+export function deadlineOf(
+  command: string,
+  args: readonly string[],
+): { timeoutMs: number; abortable: boolean } {
+  const verb = command === 'drbdadm' ? args.find((a) => !a.startsWith('-') && !a.startsWith('/')) : undefined;
+  if (command === 'lvextend' || command === 'lvresize' || verb === 'resize')
+    return { timeoutMs: NEVER_KILL, abortable: false };
+  if (command === 'resize2fs' || command === 'xfs_growfs' || command.startsWith('mkfs.'))
+    return { timeoutMs: NEVER_KILL, abortable: false };
+  if (command === 'dd') return { timeoutMs: 10 * MINUTE, abortable: false };
+  if (command === 'lvs' || command === 'vgs' || command === 'blkid' || command === 'blockdev')
+    return { timeoutMs: MINUTE, abortable: true };
+  if (command === 'lvcreate' || command === 'lvremove') return { timeoutMs: 5 * MINUTE, abortable: false };
+  if (command === 'mount' || command === 'umount') return { timeoutMs: 2 * MINUTE, abortable: false };
+  return { timeoutMs: 2 * MINUTE, abortable: false };
+}
+
+/**
+ * The engine's view of the one runner: every call gets the deadline that fits it, the
+ * engine's abort signal where stopping half-way is harmless, and its duration recorded.
+ */
+export class DeadlineRunner implements CommandRunner {
+  constructor(
+    private readonly inner: CommandRunner,
+    private readonly signal: AbortSignal,
+    private readonly observe: (command: string, outcome: 'ok' | 'error', seconds: number) => void,
+  ) {}
+
+  async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const d = deadlineOf(command, args);
+    const signal = options.signal ?? (d.abortable || options.readOnly ? this.signal : undefined);
+    const started = performance.now();
+    let outcome: 'ok' | 'error' = 'error';
+    try {
+      const r = await this.inner.run(command, args, {
+        ...options,
+        // An adapter's own default deadline never cuts a change that must not be cut.
+        timeoutMs: d.timeoutMs === NEVER_KILL ? NEVER_KILL : (options.timeoutMs ?? d.timeoutMs),
+        ...(signal && { signal }),
+      });
+      outcome = r.exitCode === 0 ? 'ok' : 'error';
+      return r;
+    } finally {
+      this.observe(command, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  stream(command: string, args: readonly string[], options: StreamOptions = {}): LineStream {
+    return this.inner.stream(command, args, { ...options, signal: options.signal ?? this.signal });
+  }
+}

@@ -1,0 +1,347 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../common/errors.js';
+import { FakeCrash, FakeNode } from './fake-node.js';
+import { renderVolumeResource } from './resource.js';
+import { countSteadyPassCommands, sampleVolumeSpec, testEngineConfig } from './steady-pass.js';
+import { startEngine, tempDir } from './test-helpers.js';
+
+const MiB = 1024 * 1024;
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+async function engineOn(node: FakeNode, dir: string) {
+  const e = await startEngine(node, dir);
+  stops.push(() => e.engine.stop());
+  return e;
+}
+
+const CHANGE = [
+  'lvcreate',
+  'lvextend',
+  'lvremove',
+  'dd',
+  'drbdadm',
+  'drbdsetup',
+  'mkfs.ext4',
+  'mkfs.xfs',
+  'mount',
+  'umount',
+  'resize2fs',
+  'mkdir',
+];
+
+describe('volume engine on a fake node', () => {
+  it('provisions a replicated thin volume: LV, wipe, checked .res, create-md once, no initial sync, Primary, ext4 mounted', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    const { created } = await engine.put('vol0', sampleVolumeSpec(0));
+    expect(created).toBe(true);
+    await engine.reconcileNow();
+    const s = await engine.get('vol0');
+    expect(s).toMatchObject({
+      state: 'ready',
+      error: null,
+      observed: {
+        drbd: { role: 'Primary', disk: 'UpToDate', peerDisk: 'UpToDate' },
+        mount: { path: '/mnt/xlss/vol0', fstype: 'ext4' },
+      },
+    });
+    const drbdadm = node.argsOf('drbdadm').map((a) => a.filter((x) => !x.startsWith('/')).join(' '));
+    expect(drbdadm).toEqual([
+      '-c dump vol0',
+      '-c dump-md vol0',
+      '-c create-md --force vol0',
+      '-c up vol0',
+      '-c get-gi vol0',
+      '-c -- --clear-bitmap new-current-uuid vol0/0',
+      '-c primary vol0',
+    ]);
+    // Never a forced promotion and never a full sync for a brand-new thin pair.
+    expect(drbdadm.some((a) => a.startsWith('-c primary --force'))).toBe(false);
+    expect(node.count('mkfs.ext4')).toBe(1);
+    expect(node.violations).toEqual([]);
+    const live = await readFile(join(dir, 'drbd.d', 'vol0.res'), 'utf8');
+    expect(live).toBe(renderVolumeResource(testEngineConfig(dir), 'vol0', sampleVolumeSpec(0), '8.4')?.text);
+    expect(live).toMatch(/fencing resource-and-stonith;/);
+    expect(live).toMatch(/fence-peer "\/usr\/lib\/xlss\/xlss-fence-peer";/);
+    expect(live).toMatch(/after-resync-target "\/usr\/lib\/xlss\/xlss-after-resync-target";/);
+    expect(live).toMatch(/ping-timeout 5;[\s\S]*timeout 9;/);
+    // put is idempotent.
+    expect((await engine.put('vol0', sampleVolumeSpec(0))).created).toBe(false);
+  });
+
+  it('a steady pass runs one LVM report and no change command, at 10 and 100 volumes', async () => {
+    const ten = await countSteadyPassCommands(10);
+    const hundred = await countSteadyPassCommands(100);
+    expect(ten).toMatchObject({ commands: 1, changeCommands: 0 });
+    expect(hundred).toMatchObject({ commands: 1, changeCommands: 0 });
+  }, 60_000);
+
+  it('converges after a crash at every command of provisioning: no orphan LV, no duplicate resource, no half-written config', async () => {
+    // How many change commands a full provisioning takes.
+    const probe = new FakeNode();
+    const probeDir = await tempDir();
+    const p = await engineOn(probe, probeDir);
+    await p.engine.put('vol0', sampleVolumeSpec(0));
+    await p.engine.reconcileNow();
+    const total = probe.calls.filter((c) => CHANGE.includes(c.command)).length;
+    expect(total).toBeGreaterThan(8);
+
+    for (let cut = 0; cut < total; cut++) {
+      const node = new FakeNode();
+      const dir = await tempDir();
+      node.crashAfter = cut;
+      const first = await startEngine(node, dir);
+      await first.engine.put('vol0', sampleVolumeSpec(0)).catch((e) => {
+        if (!(e instanceof FakeCrash)) throw e;
+      });
+      await first.engine.reconcileNow().catch(() => undefined);
+      await first.engine.stop();
+      node.crashAfter = Number.POSITIVE_INFINITY;
+      const { engine } = await engineOn(node, dir);
+      await engine.put('vol0', sampleVolumeSpec(0));
+      await engine.reconcileNow();
+      const s = await engine.get('vol0');
+      expect({ cut, state: s?.state, error: s?.error }).toEqual({ cut, state: 'ready', error: null });
+      expect([...node.lvs.keys()]).toEqual(['vol0']);
+      expect([...node.resources.keys()]).toEqual(['vol0']);
+      expect(node.violations).toEqual([]);
+      expect(node.count('mkfs.ext4')).toBeLessThanOrEqual(1);
+      const files = await readdir(join(dir, 'drbd.d'));
+      expect(files).toEqual(['vol0.res']);
+      expect(await readFile(join(dir, 'drbd.d', 'vol0.res'), 'utf8')).toBe(
+        renderVolumeResource(testEngineConfig(dir), 'vol0', sampleVolumeSpec(0), '8.4')?.text,
+      );
+    }
+  }, 120_000);
+
+  it('a restart renders a lost .res again, never runs create-md on a disk with metadata, and never demotes or unmounts', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const first = await startEngine(node, dir);
+    await first.engine.put('vol0', sampleVolumeSpec(0));
+    await first.engine.reconcileNow();
+    await first.engine.stop();
+    // Node crash: /etc is gone and DRBD is down; the LV (with its metadata) and the mount stay.
+    await writeFile(join(dir, 'drbd.d', 'vol0.res'), '');
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dir, 'drbd.d', 'vol0.res'));
+    node.resources.clear();
+    node.mounts.clear();
+    const before = node.calls.length;
+    const { engine } = await engineOn(node, dir);
+    await engine.reconcileNow();
+    const after = node.calls
+      .slice(before)
+      .map((c) => `${c.command} ${c.args.filter((a) => !a.startsWith('/')).join(' ')}`);
+    expect(after).toContain('drbdadm -c dump-md vol0');
+    expect(after.some((a) => a.includes('create-md'))).toBe(false);
+    expect(after.some((a) => a.includes('clear-bitmap') || a.includes('--force'))).toBe(false);
+    expect(after.some((a) => a.startsWith('mkfs'))).toBe(false);
+    expect(await readFile(join(dir, 'drbd.d', 'vol0.res'), 'utf8')).toMatch(/resource vol0 \{/);
+    expect((await engine.get('vol0'))?.state).toBe('ready');
+    // Graceful stop and start on a converged node: no demote, no unmount, no change at all.
+    await engine.stop();
+    stops.pop();
+    const n = node.calls.length;
+    const again = await engineOn(node, dir);
+    await again.engine.reconcileNow();
+    expect(node.calls.slice(n).filter((c) => CHANGE.includes(c.command) && c.args[0] !== 'events2')).toEqual(
+      [],
+    );
+  });
+
+  it('refuses create-md when dump-md cannot tell (unknown answer), and wipes stale metadata of a new thick LV first', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('thick', sampleVolumeSpec(1, { thin: false }));
+    await engine.reconcileNow();
+    // The fake thick LV came with old metadata at its end; the wipe removed it before create-md.
+    expect(node.violations).toEqual([]);
+    expect(node.argsOf('dd').map((a) => a.some((x) => x.startsWith('seek=')))).toEqual([false, true]);
+    // Thick: a real initial sync from this (to-be-Primary) side, after checking the GI.
+    expect(node.argsOf('drbdadm').some((a) => a.includes('primary') && a.includes('--force'))).toBe(true);
+  });
+
+  it("reports a thick volume's initial sync as progress", async () => {
+    const node = new FakeNode();
+    node.holdSync = true;
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('thick', sampleVolumeSpec(1, { thin: false, filesystem: null, mountPoint: null }));
+    await engine.reconcileNow();
+    const s = await engine.get('thick');
+    expect(s?.state).toBe('syncing');
+    expect(s?.progress).toMatchObject({ operation: 'resync', percent: 42.5 });
+    expect(s?.observed.drbd?.syncPercent).toBe(42.5);
+  });
+
+  it('one odd row fails only its volume, named; the others converge', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('good', sampleVolumeSpec(0));
+    await engine.put('odd', sampleVolumeSpec(1));
+    await engine.put('foreign', sampleVolumeSpec(2));
+    node.lvs.set('foreign', {
+      name: 'foreign',
+      sizeBytes: 64n * 1048576n,
+      thin: true,
+      tags: [],
+      hasMd: false,
+      gi: '',
+      fs: null,
+    });
+    await engine.reconcileNow();
+    const odd = node.lvs.get('odd');
+    if (odd) odd.attr = 'Xwi-a-tz--';
+    await engine.reconcileNow();
+    const byName = Object.fromEntries((await engine.list()).map((s) => [s.name, s]));
+    expect(byName.good?.state).toBe('ready');
+    expect(byName.odd?.state).toBe('failed');
+    expect(byName.odd?.error).toMatch(/lv_attr "Xwi-a-tz--": unknown volume type "X"/);
+    expect(byName.foreign?.state).toBe('failed');
+    expect(byName.foreign?.error).toMatch(/not tagged "xlss"/);
+    expect(node.argsOf('lvremove')).toEqual([]);
+  });
+
+  it('a corrupt record marks only that volume failed', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const first = await startEngine(node, dir);
+    await first.engine.put('good', sampleVolumeSpec(0));
+    await first.engine.reconcileNow();
+    await first.engine.stop();
+    await writeFile(
+      join(dir, 'state', 'volumes', 'bad.json'),
+      '{"version":1,"name":"bad","spec":{"sizeBytes":"x"}',
+    );
+    const { engine } = await engineOn(node, dir);
+    expect([...engine.brokenVolumes().keys()]).toEqual(['bad']);
+    expect((await engine.get('good'))?.state).toBe('ready');
+    await expect(engine.delete('bad', { force: true })).rejects.toThrow(/unreadable record/);
+  });
+
+  it('delete refuses while mounted or Primary, then tears down in order with force, and finishes without a .res', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    const n = node.calls.length;
+    await expect(engine.delete('vol0', { force: false })).rejects.toThrow(ConflictError);
+    expect(node.calls.slice(n).filter((c) => CHANGE.includes(c.command))).toEqual([]);
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dir, 'drbd.d', 'vol0.res'));
+    await engine.delete('vol0', { force: true });
+    const order = node.calls
+      .slice(n)
+      .filter((c) => CHANGE.includes(c.command))
+      .map((c) => `${c.command} ${c.args.find((a) => !a.startsWith('-') && !a.startsWith('/')) ?? ''}`);
+    expect(order).toEqual([
+      'umount ',
+      'drbdsetup secondary',
+      'drbdsetup down',
+      'dd if=/dev/zero',
+      'dd if=/dev/zero',
+      'lvremove xlss/vol0',
+    ]);
+    expect(node.lvs.size).toBe(0);
+    expect(node.resources.size).toBe(0);
+    expect(await engine.get('vol0')).toBeNull();
+    expect(await readdir(join(dir, 'state', 'volumes'))).toEqual([]);
+  });
+
+  it('resize grows LV, then DRBD, then the filesystem; waits while the peer lags; refuses a shrink', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    await expect(engine.resize('vol0', 32 * MiB)).rejects.toThrow(/shrinking/);
+    node.peerLvBytes = 64n * BigInt(MiB);
+    const n = node.calls.length;
+    const s = await engine.resize('vol0', 128 * MiB);
+    expect(s.error).toMatch(/not grown yet/);
+    expect(node.count('resize2fs')).toBe(0);
+    node.peerLvBytes = null; // the peer grew its LV
+    await engine.reconcileNow();
+    const order = node.calls
+      .slice(n)
+      .filter((c) => ['lvextend', 'drbdadm', 'resize2fs'].includes(c.command))
+      .map((c) => c.command + (c.command === 'drbdadm' ? ` ${c.args[2]}` : ''));
+    expect(order).toEqual(['lvextend', 'drbdadm resize', 'drbdadm resize', 'resize2fs']);
+    expect((await engine.get('vol0'))?.state).toBe('ready');
+  });
+
+  it('promote: 409 for a stale epoch, a Primary peer, a disk that is not UpToDate; --force only with peerFenced', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0, { role: 'secondary', epoch: 5 }));
+    await engine.reconcileNow();
+    await expect(engine.promote('vol0', { epoch: 4 })).rejects.toThrow(/older/);
+    const settle = () => new Promise((x) => setTimeout(x, 20));
+    node.patch('vol0', { peerRole: 'Primary' });
+    await settle();
+    await expect(engine.promote('vol0', { epoch: 6 })).rejects.toThrow(/peer of "vol0" is Primary/);
+    // The peer died; this disk is Outdated (it was fenced earlier): never promoted, even forced.
+    node.setPeerConnected('vol0', false);
+    node.patch('vol0', { disk: 'Outdated' });
+    await settle();
+    await expect(engine.promote('vol0', { epoch: 6, peerFenced: true })).rejects.toThrow(
+      /Outdated, not UpToDate/,
+    );
+    node.patch('vol0', { disk: 'Inconsistent' });
+    await settle();
+    await expect(engine.promote('vol0', { epoch: 6, peerFenced: true })).rejects.toThrow(
+      /Inconsistent, not UpToDate/,
+    );
+    expect(node.argsOf('drbdadm').some((a) => a.includes('primary'))).toBe(false);
+    // UpToDate, peer gone, the controller fenced it: forced promotion.
+    node.patch('vol0', { disk: 'UpToDate' });
+    await settle();
+    const s = await engine.promote('vol0', { epoch: 6, peerFenced: true });
+    expect(s.observed.drbd?.role).toBe('Primary');
+    expect(
+      node
+        .argsOf('drbdadm')
+        .filter((a) => a.includes('primary'))
+        .at(-1),
+    ).toContain('--force');
+    expect(s.epoch).toBe(6);
+    expect((await readFile(join(dir, 'state', 'epoch', 'vol0'), 'utf8')).trim()).toBe('6');
+    expect(s.observed.mount?.path).toBe('/mnt/xlss/vol0');
+  });
+
+  it('demote unmounts then goes Secondary; outdate runs drbdadm outdate', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    const s = await engine.demote('vol0', 2);
+    expect(s.observed).toMatchObject({ mount: null, drbd: { role: 'Secondary' } });
+    const o = await engine.outdate('vol0', 3);
+    expect(o.observed.drbd?.disk).toBe('Outdated');
+    expect(node.argsOf('drbdadm').at(-1)).toContain('outdate');
+  });
+
+  it('records command durations and volume gauges on the registry', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine, registry } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    const text = await registry.metrics();
+    expect(text).toMatch(/xlss_daemon_command_duration_seconds_count\{command="lvcreate",outcome="ok"\} 1/);
+    expect(text).toMatch(/xlss_daemon_volumes\{role="Primary",state="ready"\} 1/);
+    expect(text).toMatch(/xlss_daemon_out_of_sync_bytes\{volume="vol0"\} 0/);
+  });
+});

@@ -1,0 +1,492 @@
+import { readFile } from 'node:fs/promises';
+import { Value } from 'typebox/value';
+import { ConflictError, NoSpaceError, NotFoundError, ValidationError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import { DrbdEventStream, type DrbdGeneration, detectDrbdVersions } from '../../drbd/index.js';
+import { Lvm } from '../../lvm/index.js';
+import { NAME_PATTERN, type PromoteBody, VolumeSpec, type VolumeStatus } from '../api/schemas.js';
+import { DrbdConfigFiles } from './config-files.js';
+import { DeadlineRunner } from './deadlines.js';
+import { EngineMetrics } from './metrics.js';
+import { deviceOf, peerOf, planVolume, type VolumeFacts, type VolumePlan } from './plan.js';
+import { drbdDevice, renderVolumeResource } from './resource.js';
+import type { VolumeEngine, VolumeEngineDeps } from './service.js';
+import { volumeStatus } from './status.js';
+import { StepRunner } from './steps.js';
+import { newRecord, SpecStore, type VolumeRecord } from './store.js';
+import { type NodeView, parseMounts, readVolumeGroup } from './view.js';
+
+/** LVs xlss creates carry this tag; LVs without it are never changed. */
+export const OWNER_TAG = 'xlss';
+/** Rounds of observe → apply per reconcile; a volume needs about a dozen steps from nothing. */
+const MAX_ROUNDS = 40;
+
+export interface EngineExtras {
+  /** Reads /proc/self/mounts (injected by unit tests). */
+  readMounts?: () => Promise<string>;
+  /** How long start() waits for the first events2 dump. */
+  firstDumpTimeoutMs?: number;
+  /** How long a step waits for events2 to show its effect. */
+  settleMs?: number;
+}
+
+/** The daemon's volume engine: spec store, observe → plan → apply, and the role operations. */
+export function createVolumeEngine(deps: VolumeEngineDeps & EngineExtras): VolumeEngine & Engine {
+  return new Engine(deps);
+}
+
+export class Engine implements VolumeEngine {
+  private readonly log: Logger;
+  private readonly store: SpecStore;
+  private readonly metrics: EngineMetrics;
+  private readonly abort = new AbortController();
+  private readonly runner: DeadlineRunner;
+  private readonly lvm: Lvm;
+  private readonly files: DrbdConfigFiles;
+  private readonly stream: DrbdEventStream;
+  private readonly readMounts: () => Promise<string>;
+  private generation: DrbdGeneration = '8.4';
+  private steps: StepRunner | undefined;
+  private records = new Map<string, VolumeRecord>();
+  private broken = new Map<string, string>();
+  /** Why a volume's last step failed; cleared when a step of it succeeds. */
+  private readonly errors = new Map<string, string>();
+  private view: NodeView | undefined;
+  private plans = new Map<string, VolumePlan>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private eventTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: VolumeEngineDeps & EngineExtras) {
+    this.log = deps.log.child({ component: 'volumes' });
+    const { config } = deps;
+    if (!new RegExp(NAME_PATTERN).test(config.vg)) throw new ValidationError('vg', 'is not a valid VG name');
+    if (!new RegExp(NAME_PATTERN).test(config.thinPool))
+      throw new ValidationError('thinPool', 'is not a valid LV name');
+    this.store = new SpecStore(config.stateDir);
+    this.metrics = new EngineMetrics(deps.registry);
+    this.runner = new DeadlineRunner(deps.runner, this.abort.signal, (c, o, s) =>
+      this.metrics.observeCommand(c, o, s),
+    );
+    this.lvm = new Lvm({ runner: this.runner, logger: this.log, ownerTag: OWNER_TAG });
+    this.files = new DrbdConfigFiles(config.drbdConfigDir, config.stateDir, this.runner);
+    this.stream = new DrbdEventStream({ runner: this.runner, logger: this.log });
+    this.readMounts = deps.readMounts ?? (() => readFile('/proc/self/mounts', 'utf8'));
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    const { config } = this.deps;
+    await this.store.init();
+    const loaded = await this.store.load();
+    this.records = loaded.records;
+    this.broken = loaded.broken;
+    for (const [volume, why] of this.broken) {
+      this.log.error({ volume, why }, 'volume record unreadable; volume marked failed');
+      this.metrics.reconcileErrors.inc({ volume });
+    }
+    this.generation =
+      config.drbdGeneration === 'auto'
+        ? (await detectDrbdVersions(this.runner, (p) => readFile(p, 'utf8'))).generation
+        : config.drbdGeneration;
+    await this.files.init([...this.records.keys()]);
+    this.steps = new StepRunner({
+      runner: this.runner,
+      config,
+      generation: this.generation,
+      files: this.files,
+      store: this.store,
+      lvm: this.lvm,
+      stream: this.stream,
+      log: this.log,
+      save: (r) => this.save(r),
+      ...(this.deps.settleMs !== undefined && { settleMs: this.deps.settleMs }),
+    });
+    this.stream.on('change', () => this.onDrbdEvent());
+    this.stream.start();
+    await this.stream
+      .waitFor(() => true, { timeoutMs: this.deps.firstDumpTimeoutMs ?? 30_000 })
+      .catch((err) => {
+        this.log.warn({ err }, 'no events2 dump yet; reconcile waits for it');
+      });
+    // The live `.res` files are rendered again from the state dir by the first pass.
+    await this.reconcileNow().catch((err) => this.log.error({ err }, 'first reconcile failed'));
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.eventTimer);
+    // Let the step in flight finish: resources are left exactly as they are.
+    await this.lock.catch(() => undefined);
+    this.abort.abort();
+    await this.stream.stop();
+  }
+
+  ready(): boolean {
+    return this.view?.drbdReady === true;
+  }
+
+  devicePath(name: string): string | null {
+    const r = this.records.get(name);
+    return r && !r.deleting ? drbdDevice(r.spec.drbd.minor) : null;
+  }
+
+  /** Volumes whose record file could not be read, with why (they are left alone). */
+  brokenVolumes(): ReadonlyMap<string, string> {
+    return this.broken;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const base = this.deps.config.reconcileIntervalMs;
+    const jittered = base * (0.8 + Math.random() * 0.4);
+    this.timer = setTimeout(() => {
+      this.reconcileNow()
+        .catch((err) => this.log.error({ err }, 'reconcile failed'))
+        .finally(() => this.schedule());
+    }, jittered);
+    this.timer.unref?.();
+  }
+
+  private onDrbdEvent(): void {
+    if (this.stopped || this.eventTimer) return;
+    // Events come in bursts (a connect is a dozen lines): one pass after the burst.
+    this.eventTimer = setTimeout(() => {
+      this.eventTimer = undefined;
+      this.reconcileNow().catch((err) => this.log.error({ err }, 'reconcile failed'));
+    }, 300);
+    this.eventTimer.unref?.();
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---- observe, plan, apply --------------------------------------------------------------
+
+  private async observe(): Promise<NodeView> {
+    const { lvs, odd } = await readVolumeGroup(this.runner, this.deps.config.vg, this.abort.signal);
+    const drbd = this.stream.snapshot();
+    const view: NodeView = {
+      lvs,
+      oddLvs: odd,
+      drbd: drbd ?? {},
+      drbdReady: drbd !== undefined,
+      drbdOdd: this.stream.oddities(),
+      mounts: parseMounts(await this.readMounts()),
+    };
+    this.view = view;
+    return view;
+  }
+
+  private factsOf(record: VolumeRecord, view: NodeView): VolumeFacts {
+    const name = record.name;
+    const wanted = this.wanted(record);
+    return {
+      record,
+      lv: view.lvs.get(name) ?? null,
+      lvOdd: view.oddLvs.get(name) ?? null,
+      res: view.drbd[name] ?? null,
+      resOdd: view.drbdOdd[name] ?? null,
+      mount: view.mounts.get(drbdDevice(record.spec.drbd.minor)) ?? null,
+      wantedConfig: wanted?.hash ?? null,
+      liveConfig: this.files.liveHash(name),
+      ownerTag: OWNER_TAG,
+      thinPool: this.deps.config.thinPool,
+    };
+  }
+
+  private wanted(record: VolumeRecord) {
+    return renderVolumeResource(this.deps.config, record.name, record.spec, this.generation);
+  }
+
+  /** Observe, plan every volume, run one step of each that needs one; again until quiet. */
+  reconcileNow(): Promise<void> {
+    return this.exclusive(() => this.reconcileLocked(null));
+  }
+
+  private async reconcileLocked(only: string | null): Promise<void> {
+    const steps = this.steps;
+    if (!steps) throw new ConflictError('the volume engine is not started');
+    const failedThisRun = new Set<string>();
+    for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
+      const view = await this.observe();
+      let acted = false;
+      for (const record of [...this.records.values()]) {
+        if (only !== null && record.name !== only) continue;
+        const facts = this.factsOf(record, view);
+        // Without the events2 dump DRBD facts are unknown: act on nothing DRBD-related.
+        const plan: VolumePlan = view.drbdReady
+          ? planVolume(facts)
+          : { steps: [], error: null, waiting: 'DRBD state not known yet' };
+        this.plans.set(record.name, plan);
+        if (plan.error && !this.errors.has(record.name)) {
+          this.log.error({ volume: record.name, why: plan.error }, 'volume cannot converge');
+          this.metrics.reconcileErrors.inc({ volume: record.name });
+        }
+        const next = plan.steps[0];
+        if (!next || failedThisRun.has(record.name)) continue;
+        acted = true;
+        try {
+          await steps.apply(next, { record, facts, wanted: this.wanted(record) });
+          if (next === 'forget') this.records.delete(record.name);
+          this.errors.delete(record.name);
+        } catch (err) {
+          const why = `${next}: ${(err as Error).message}`;
+          this.errors.set(record.name, why);
+          failedThisRun.add(record.name);
+          this.metrics.reconcileErrors.inc({ volume: record.name });
+          this.log.error({ volume: record.name, step: next, err }, 'step failed');
+        }
+      }
+      if (!acted) break;
+    }
+    this.updateMetrics();
+    if (only !== null && failedThisRun.has(only)) throw new ConflictError(this.errors.get(only) ?? 'failed');
+  }
+
+  private updateMetrics(): void {
+    const view = this.view;
+    if (!view) return;
+    this.metrics.setVolumes(
+      [...this.records.values()].map((r) => {
+        const s = this.statusOf(r, view);
+        return {
+          name: r.name,
+          role: s.observed.drbd?.role ?? 'Unknown',
+          state: s.state,
+          outOfSyncBytes: s.observed.drbd?.outOfSyncBytes ?? 0,
+        };
+      }),
+    );
+  }
+
+  private async save(record: VolumeRecord): Promise<void> {
+    await this.store.write(record);
+    this.records.set(record.name, record);
+  }
+
+  private statusOf(record: VolumeRecord, view: NodeView): VolumeStatus {
+    return volumeStatus(
+      this.factsOf(record, view),
+      this.plans.get(record.name) ?? null,
+      this.errors.get(record.name) ?? null,
+    );
+  }
+
+  // ---- VolumeService --------------------------------------------------------------------
+
+  async list(): Promise<VolumeStatus[]> {
+    const view = this.view ?? (await this.exclusive(() => this.observe()));
+    return [...this.records.values()].map((r) => this.statusOf(r, view));
+  }
+
+  async get(name: string): Promise<VolumeStatus | null> {
+    const r = this.records.get(name);
+    if (!r) return null;
+    const view = this.view ?? (await this.exclusive(() => this.observe()));
+    return this.statusOf(r, view);
+  }
+
+  private require(name: string): VolumeRecord {
+    checkName(name);
+    const r = this.records.get(name);
+    if (!r) {
+      const why = this.broken.get(name);
+      if (why) throw new ConflictError(`volume "${name}" has an unreadable record: ${why}`);
+      throw new NotFoundError('volume', name);
+    }
+    return r;
+  }
+
+  async put(name: string, spec: VolumeSpec): Promise<{ status: VolumeStatus; created: boolean }> {
+    checkName(name);
+    if (!Value.Check(VolumeSpec, spec)) {
+      const e = Value.Errors(VolumeSpec, spec)[0];
+      throw new ValidationError(
+        `spec${e?.instancePath.replace(/\//g, '.') ?? ''}`,
+        e?.message ?? 'is not a volume spec',
+      );
+    }
+    const result = await this.exclusive(async () => {
+      const existing = this.records.get(name);
+      if (existing) {
+        if (existing.deleting) throw new ConflictError(`volume "${name}" is being deleted`);
+        if (JSON.stringify(existing.spec) === JSON.stringify(spec))
+          return { record: existing, created: false, changed: false };
+        this.checkChange(existing, spec);
+        await this.save({ ...existing, spec, epoch: Math.max(existing.epoch, spec.epoch) });
+        return { record: this.records.get(name) as VolumeRecord, created: false, changed: true };
+      }
+      if (this.broken.has(name))
+        throw new ConflictError(`volume "${name}" has an unreadable record: ${this.broken.get(name)}`);
+      this.checkMinorPort(name, spec);
+      await this.checkSpace(spec.sizeBytes, spec.thin);
+      const record = newRecord(name, spec);
+      await this.save(record);
+      return { record, created: true, changed: true };
+    });
+    if (result.changed) this.onDrbdEvent();
+    const view = this.view ?? (await this.exclusive(() => this.observe()));
+    return { status: this.statusOf(result.record, view), created: result.created };
+  }
+
+  private checkChange(existing: VolumeRecord, spec: VolumeSpec): void {
+    const old = existing.spec;
+    if (spec.epoch < existing.epoch)
+      throw new ConflictError(`epoch ${spec.epoch} is older than ${existing.epoch} already acted on`);
+    if (spec.sizeBytes < old.sizeBytes)
+      throw new ConflictError(`shrinking from ${old.sizeBytes} to ${spec.sizeBytes} bytes is not supported`);
+    if (spec.thin !== old.thin) throw new ConflictError('a volume cannot change between thin and thick');
+    const up = this.view?.drbd[existing.name] !== undefined;
+    if (up && (spec.drbd.minor !== old.drbd.minor || spec.drbd.port !== old.drbd.port))
+      throw new ConflictError('the DRBD minor and port cannot change while the resource is up');
+    if (
+      spec.filesystem !== old.filesystem &&
+      old.filesystem !== null &&
+      this.view?.mounts.has(drbdDevice(old.drbd.minor))
+    )
+      throw new ConflictError('the filesystem cannot change while mounted');
+  }
+
+  private checkMinorPort(name: string, spec: VolumeSpec): void {
+    for (const r of this.records.values()) {
+      if (r.spec.drbd.minor === spec.drbd.minor)
+        throw new ConflictError(`DRBD minor ${spec.drbd.minor} is used by volume "${r.name}"`);
+      if (r.spec.drbd.port === spec.drbd.port)
+        throw new ConflictError(`DRBD port ${spec.drbd.port} is used by volume "${r.name}"`);
+    }
+    if (this.view?.drbd[name] !== undefined)
+      throw new ConflictError(`a DRBD resource "${name}" is already up but xlss has no record of it`);
+  }
+
+  /** Thick volumes need free extents now; thin ones are checked by the pool when written. */
+  private async checkSpace(sizeBytes: number, thin: boolean): Promise<void> {
+    if (thin) return;
+    const vg = await this.lvm.getVg(this.deps.config.vg);
+    if (vg.freeBytes < BigInt(sizeBytes))
+      throw new NoSpaceError(`VG ${vg.name} has ${vg.freeBytes} bytes free, ${sizeBytes} needed`);
+  }
+
+  async delete(name: string, options: { force: boolean }): Promise<void> {
+    await this.exclusive(async () => {
+      const record = this.require(name);
+      const view = await this.observe();
+      const facts = this.factsOf(record, view);
+      if (!options.force && !record.deleting) {
+        if (facts.mount) throw new ConflictError(`volume "${name}" is mounted at ${facts.mount.path}`);
+        if (facts.res?.role === 'Primary')
+          throw new ConflictError(`volume "${name}" is Primary on this node`);
+      }
+      if (!record.deleting) await this.save({ ...record, deleting: true });
+      await this.reconcileLocked(name);
+      if (this.records.has(name))
+        throw new ConflictError(
+          `volume "${name}" is not fully deleted: ${this.errors.get(name) ?? this.plans.get(name)?.error ?? 'still tearing down'}`,
+        );
+    });
+  }
+
+  async promote(name: string, body: PromoteBody): Promise<VolumeStatus> {
+    return this.exclusive(async () => {
+      const record = this.require(name);
+      if (record.deleting) throw new ConflictError(`volume "${name}" is being deleted`);
+      if (body.epoch < record.epoch)
+        throw new ConflictError(`epoch ${body.epoch} is older than ${record.epoch} already acted on`);
+      const view = await this.observe();
+      const facts = this.factsOf(record, view);
+      const dev = deviceOf(facts.res);
+      const peer = peerOf(facts.res);
+      if (!facts.res || !dev)
+        throw new ConflictError(`volume "${name}" has no DRBD resource up on this node`);
+      if (facts.resOdd) throw new ConflictError(`DRBD state of "${name}" is not understood: ${facts.resOdd}`);
+      if (peer?.peerRole === 'Primary') throw new ConflictError(`the peer of "${name}" is Primary`);
+      // Never an Outdated or Inconsistent disk, forced or not: that would serve stale data.
+      if (dev.disk !== 'UpToDate')
+        throw new ConflictError(`the local disk of "${name}" is ${dev.disk}, not UpToDate`);
+      const connected = peer?.connection === 'Connected';
+      await this.save({
+        ...record,
+        spec: { ...record.spec, role: 'primary', epoch: body.epoch },
+        epoch: body.epoch,
+      });
+      if (facts.res.role !== 'Primary') {
+        const adm = this.steps?.adm(name);
+        // Alone and fenced by the controller: --force skips DRBD's own fence-peer call,
+        // which would ask the controller the same question again.
+        await adm?.primary(name, { force: !connected && body.peerFenced === true });
+        await this.stream
+          .waitFor((s) => s[name]?.role === 'Primary', { timeoutMs: 10_000 })
+          .catch(() => undefined);
+      }
+      if (body.mount === false) {
+        const cur = this.records.get(name) as VolumeRecord;
+        await this.save({ ...cur, spec: { ...cur.spec, mountPoint: null } });
+      }
+      await this.reconcileLocked(name).catch((err) =>
+        this.log.warn({ volume: name, err }, 'after promotion'),
+      );
+      return this.statusOf(this.records.get(name) as VolumeRecord, this.view as NodeView);
+    });
+  }
+
+  async demote(name: string, epoch: number): Promise<VolumeStatus> {
+    return this.exclusive(async () => {
+      const record = this.require(name);
+      if (epoch < record.epoch)
+        throw new ConflictError(`epoch ${epoch} is older than ${record.epoch} already acted on`);
+      await this.save({ ...record, spec: { ...record.spec, role: 'secondary', epoch }, epoch });
+      await this.reconcileLocked(name);
+      return this.statusOf(this.records.get(name) as VolumeRecord, this.view as NodeView);
+    });
+  }
+
+  async resize(name: string, sizeBytes: number): Promise<VolumeStatus> {
+    return this.exclusive(async () => {
+      const record = this.require(name);
+      if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 4 * 1024 * 1024)
+        throw new ValidationError('sizeBytes', 'must be a whole number of bytes, at least 4 MiB');
+      if (sizeBytes < record.spec.sizeBytes)
+        throw new ConflictError(
+          `shrinking "${name}" from ${record.spec.sizeBytes} to ${sizeBytes} bytes is not supported`,
+        );
+      if (sizeBytes > record.spec.sizeBytes) {
+        if (!record.spec.thin) await this.checkSpace(sizeBytes - record.spec.sizeBytes, false);
+        await this.save({ ...record, spec: { ...record.spec, sizeBytes } });
+        await this.reconcileLocked(name).catch((err) =>
+          this.log.warn({ volume: name, err }, 'resize in progress'),
+        );
+      }
+      return this.statusOf(this.records.get(name) as VolumeRecord, this.view ?? (await this.observe()));
+    });
+  }
+
+  async outdate(name: string, epoch: number): Promise<VolumeStatus> {
+    return this.exclusive(async () => {
+      const record = this.require(name);
+      if (epoch < record.epoch)
+        throw new ConflictError(`epoch ${epoch} is older than ${record.epoch} already acted on`);
+      const view = await this.observe();
+      const facts = this.factsOf(record, view);
+      if (facts.res?.role === 'Primary')
+        throw new ConflictError(`volume "${name}" is Primary here: demote it first`);
+      await this.save({ ...record, spec: { ...record.spec, role: 'secondary', epoch }, epoch });
+      await this.steps?.adm(name).outdate(name);
+      await this.stream
+        .waitFor((s) => deviceOf(s[name] ?? null)?.disk === 'Outdated', { timeoutMs: 5000 })
+        .catch(() => undefined);
+      return this.statusOf(this.records.get(name) as VolumeRecord, await this.observe());
+    });
+  }
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || !new RegExp(NAME_PATTERN).test(name))
+    throw new ValidationError('name', `must match ${NAME_PATTERN}`);
+}

@@ -1,0 +1,85 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inProject } from '../../common/paths.js';
+import { ExecaRunner } from '../../common/runner.js';
+
+// The real handler script, against a stand-in for the local daemon's /v1/fence.
+const script = inProject('systemd', 'xlss-fence-peer');
+let server: Server;
+let answer: { status: number; body: string } | null = {
+  status: 200,
+  body: '{"allow":true,"reason":"outdated"}',
+};
+const asked: unknown[] = [];
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'xlss-fence-'));
+  await mkdir(join(dir, 'epoch'));
+  await writeFile(join(dir, 'epoch', 'vol1'), '7\n');
+  await writeFile(join(dir, 'token'), 'sekret\n');
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      asked.push({ auth: req.headers.authorization, url: req.url, body: JSON.parse(body) });
+      if (!answer) return; // never answers: the handler's timeout
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+async function runHandler(env: Record<string, string> = {}) {
+  const port = (server.address() as AddressInfo).port;
+  const r = await new ExecaRunner().run('sh', [script], {
+    reject: false,
+    env: {
+      DRBD_RESOURCE: 'vol1',
+      DRBD_PEER: 'node2',
+      XLSS_DAEMON_URL: `http://127.0.0.1:${port}`,
+      XLSS_TOKEN_FILE: join(dir, 'token'),
+      XLSS_STATE_DIR: dir,
+      XLSS_FENCE_TIMEOUT: '2',
+      ...env,
+    },
+  });
+  return r.exitCode;
+}
+
+describe('xlss-fence-peer', () => {
+  it('asks the daemon with volume, node, peer and epoch; exits 4 (peer outdated) on allow', async () => {
+    answer = { status: 200, body: '{"allow":true,"reason":"outdated"}' };
+    expect(await runHandler()).toBe(4);
+    expect(asked.at(-1)).toMatchObject({
+      auth: 'Bearer sekret',
+      url: '/v1/fence',
+      body: { volume: 'vol1', peer: 'node2', epoch: 7 },
+    });
+  });
+  it('exits 7 (peer fenced) when the controller confirmed the peer dead', async () => {
+    answer = { status: 200, body: '{"allow":true,"reason":"dead"}' };
+    expect(await runHandler()).toBe(7);
+  });
+  it('keeps I/O frozen (exit 1) on a refusal, an error status, no answer, or bad input', async () => {
+    answer = { status: 200, body: '{"allow":false,"reason":"stale epoch"}' };
+    expect(await runHandler()).toBe(1);
+    answer = { status: 503, body: '{"allow":true}' };
+    expect(await runHandler()).toBe(1);
+    answer = null;
+    expect(await runHandler()).toBe(1);
+    answer = { status: 200, body: '{"allow":true,"reason":"outdated"}' };
+    expect(await runHandler({ DRBD_PEER: 'x; rm -rf /' })).toBe(1);
+    expect(await runHandler({ DRBD_RESOURCE: 'nosuch' })).toBe(1);
+  }, 20_000);
+});

@@ -1,0 +1,257 @@
+import type { Logger } from '../../common/log.js';
+import type { CommandRunner } from '../../common/runner.js';
+import { DrbdAdm, type DrbdEventStream, type DrbdGeneration, type DrbdState } from '../../drbd/index.js';
+import type { Lvm } from '../../lvm/index.js';
+import type { DrbdConfigFiles } from './config-files.js';
+import { deviceOf, type StepKind, type VolumeFacts } from './plan.js';
+import { drbdDevice, lvPath } from './resource.js';
+import type { EngineConfig } from './service.js';
+import type { SpecStore, VolumeRecord } from './store.js';
+
+const MiB = 1024n * 1024n;
+/** How much of each end of a new LV is zeroed: DRBD's superblock sits in the last 4 KiB, its bitmap and activity log before it. */
+const WIPE_MIB = 8n;
+/** How long a step waits for events2 to show its effect before the next observation. */
+const SETTLE_MS = 10_000;
+
+export interface StepDeps {
+  runner: CommandRunner;
+  config: EngineConfig;
+  generation: DrbdGeneration;
+  files: DrbdConfigFiles;
+  store: SpecStore;
+  lvm: Lvm;
+  stream: DrbdEventStream;
+  log: Logger;
+  /** How long a step waits for events2 to show its effect (default 10 s). */
+  settleMs?: number;
+  /** Writes the record (atomically) and makes it the engine's current one. */
+  save(record: VolumeRecord): Promise<void>;
+}
+
+export interface StepInput {
+  record: VolumeRecord;
+  facts: VolumeFacts;
+  /** The rendered `.res` the spec wants, with its hash; null without a peer. */
+  wanted: { text: string; hash: string } | null;
+}
+
+/** Carries out one planned step for one volume. Every step is safe to repeat after a crash. */
+export class StepRunner {
+  constructor(private readonly d: StepDeps) {}
+
+  adm(name: string): DrbdAdm {
+    return new DrbdAdm({
+      runner: this.d.runner,
+      generation: this.d.generation,
+      configFile: this.d.files.wrapperPath(name),
+      logger: this.d.log,
+    });
+  }
+
+  async apply(kind: StepKind, input: StepInput): Promise<void> {
+    const { record, facts, wanted } = input;
+    const name = record.name;
+    const spec = record.spec;
+    const { config, lvm, runner } = this.d;
+    this.d.log.info({ volume: name, step: kind }, 'step');
+    switch (kind) {
+      case 'create-lv':
+        if (spec.thin)
+          await lvm.createThinLv({
+            vg: config.vg,
+            name,
+            pool: config.thinPool,
+            virtualSizeBytes: BigInt(spec.sizeBytes),
+          });
+        else await lvm.createThickLv({ vg: config.vg, name, sizeBytes: BigInt(spec.sizeBytes) });
+        return;
+      case 'wipe':
+        // Only ever before create-md: LVM zeroes the first 4 KiB at most, and a stale DRBD
+        // superblock at the end of a reused extent range would be taken as this volume's.
+        await this.zeroEnds(name, facts.lv?.sizeBytes ?? 0n);
+        await this.save({ ...record, wiped: true });
+        return;
+      case 'write-config':
+        if (!wanted) throw new Error('no config to write');
+        await this.d.files.install(name, wanted.text);
+        return;
+      case 'extend-lv':
+        await lvm.extendLv({ vg: config.vg, name, sizeBytes: BigInt(spec.sizeBytes) });
+        return;
+      case 'up':
+        await this.ensureMetadata(name);
+        await this.adm(name).up(name);
+        await this.settle((s) => s[name] !== undefined);
+        if (wanted) await this.save({ ...record, adjustedConfig: wanted.hash });
+        return;
+      case 'adjust':
+        await this.adm(name).adjust(name);
+        if (wanted) await this.save({ ...record, adjustedConfig: wanted.hash });
+        return;
+      case 'initial-sync':
+        await this.initialSync(name, spec.thin);
+        return;
+      case 'drbd-resize':
+        await this.growDrbd(name, record, facts);
+        return;
+      case 'promote':
+        await this.adm(name).primary(name);
+        await this.settle((s) => s[name]?.role === 'Primary');
+        return;
+      case 'mount':
+        await this.mount(name, record);
+        return;
+      case 'grow-fs':
+        if (spec.filesystem === 'xfs') await runner.run('xfs_growfs', [facts.mount?.path ?? '']);
+        else await runner.run('resize2fs', [drbdDevice(spec.drbd.minor)]);
+        await this.save({ ...record, fsGrownTo: spec.sizeBytes });
+        return;
+      case 'unmount':
+        if (facts.mount) await runner.run('umount', [facts.mount.path]);
+        return;
+      case 'demote':
+        if (!(await this.d.files.present(name))) {
+          // No `.res` left (a delete after /etc was lost): drbdsetup needs none. 8.4's
+          // drbdsetup addresses a device by minor, 9's by resource.
+          const target = this.d.generation === '8.4' ? String(spec.drbd.minor) : name;
+          await runner.run('drbdsetup', ['secondary', target]);
+        } else await this.adm(name).secondary(name);
+        await this.settle((s) => s[name]?.role !== 'Primary');
+        return;
+      case 'down':
+        // drbdsetup, not drbdadm: it needs no config file, so a delete finishes even
+        // when the `.res` is already gone.
+        await runner.run('drbdsetup', ['down', name]);
+        await this.settle((s) => s[name] === undefined);
+        return;
+      case 'remove-lv':
+        // DRBD's metadata goes first, so the extents never come back with it.
+        if (facts.lv) await this.zeroEnds(name, facts.lv.sizeBytes);
+        await lvm.removeLv({ vg: config.vg, name });
+        return;
+      case 'remove-config':
+        await this.d.files.remove(name);
+        return;
+      case 'forget':
+        await this.d.store.remove(name);
+        return;
+    }
+  }
+
+  private save(record: VolumeRecord): Promise<void> {
+    return this.d.save(record);
+  }
+
+  private async zeroEnds(name: string, sizeBytes: bigint): Promise<void> {
+    const totalMiB = sizeBytes / MiB;
+    const n = totalMiB < WIPE_MIB ? totalMiB : WIPE_MIB;
+    if (n === 0n) return;
+    const dev = lvPath(this.d.config, name);
+    const base = [
+      `if=/dev/zero`,
+      `of=${dev}`,
+      'bs=1M',
+      `count=${n}`,
+      'oflag=direct',
+      'conv=notrunc',
+      'status=none',
+    ];
+    await this.d.runner.run('dd', base);
+    await this.d.runner.run('dd', [...base, `seek=${totalMiB - n}`]);
+  }
+
+  /**
+   * create-md only where drbdmeta finds no valid metadata; any other answer (metadata
+   * found, unclean, unreadable) leaves the disk alone. Force is used only after that
+   * check, to skip drbdadm's question about a disk it has just been told is empty.
+   */
+  private async ensureMetadata(name: string): Promise<void> {
+    const r = await this.d.runner.run('drbdadm', ['-c', this.d.files.wrapperPath(name), 'dump-md', name], {
+      reject: false,
+      readOnly: true,
+    });
+    if (r.exitCode === 0) return;
+    if (/No valid meta.?data found/i.test(`${r.stderr}\n${r.stdout}`)) {
+      await this.adm(name).createMd(name, { force: true });
+      return;
+    }
+    throw new Error(
+      `dump-md exited ${r.exitCode}, cannot tell whether DRBD metadata exists; create-md refused: ${r.stderr.trim().slice(0, 300)}`,
+    );
+  }
+
+  /**
+   * Both sides connected, Inconsistent, and DRBD chose no resync: both were just created
+   * (DRBD compared the generation ids on connect; two fresh disks give "no sync"). The
+   * local current id must still be the just-created value before anything is skipped:
+   * a thin volume is all zeroes on both sides, so it is marked in sync; a thick one gets
+   * its full initial sync from this side.
+   */
+  private async initialSync(name: string, thin: boolean): Promise<void> {
+    const target = this.d.generation === '9' ? `${name}/0` : name;
+    const gi = await this.d.runner.run('drbdadm', ['-c', this.d.files.wrapperPath(name), 'get-gi', target], {
+      readOnly: true,
+    });
+    const current = gi.stdout.trim().split(':')[0] ?? '';
+    if (!/^0*4$/.test(current))
+      throw new Error(
+        `current generation id ${current || '(none)'} is not the just-created one: initial sync left to DRBD`,
+      );
+    if (thin) {
+      await this.adm(name).newCurrentUuidClearBitmap(name);
+      await this.settle((s) => deviceOf(s[name] ?? null)?.disk === 'UpToDate');
+    } else {
+      await this.adm(name).primary(name, { force: true });
+      await this.settle((s) => s[name]?.role === 'Primary');
+    }
+  }
+
+  /**
+   * `drbdadm resize` grows to the smaller of both backing disks: done only when the
+   * device reached ours. The size is read from the device itself: events2 does not
+   * report a size change the peer started.
+   */
+  private async growDrbd(name: string, record: VolumeRecord, facts: VolumeFacts): Promise<void> {
+    await this.adm(name).resize(name);
+    const lvBytes = Number(facts.lv?.sizeBytes ?? 0n);
+    // Internal metadata: a bitmap bit per 4 KiB plus superblock and activity log.
+    const margin = 1024 * 1024 + Math.ceil(lvBytes / 32768) * 2;
+    const r = await this.d.runner.run('blockdev', ['--getsize64', drbdDevice(record.spec.drbd.minor)], {
+      readOnly: true,
+    });
+    const size = Number(r.stdout.trim());
+    if (!(size >= lvBytes - margin))
+      throw new Error(`DRBD is ${size} bytes, the LV ${lvBytes}: not grown yet (has the peer grown its LV?)`);
+    await this.save({ ...record, drbdGrownTo: record.spec.sizeBytes });
+  }
+
+  private async mount(name: string, record: VolumeRecord): Promise<void> {
+    const spec = record.spec;
+    if (!spec.filesystem || !spec.mountPoint) return;
+    const dev = drbdDevice(spec.drbd.minor);
+    const probe = await this.d.runner.run('blkid', ['-p', '-o', 'value', '-s', 'TYPE', dev], {
+      reject: false,
+      readOnly: true,
+    });
+    if (probe.exitCode === 0) {
+      const found = probe.stdout.trim();
+      if (found !== spec.filesystem)
+        throw new Error(`${dev} holds ${found || 'an unknown signature'}, not ${spec.filesystem}`);
+    } else if (probe.exitCode === 2) {
+      // blkid -p exits 2 when it finds no signature at all: the first use of this volume.
+      if (spec.filesystem === 'ext4') await this.d.runner.run('mkfs.ext4', ['-q', '-E', 'nodiscard', dev]);
+      else await this.d.runner.run('mkfs.xfs', ['-q', '-K', dev]);
+      await this.save({ ...record, fsGrownTo: spec.sizeBytes });
+    } else {
+      throw new Error(`blkid ${dev} exited ${probe.exitCode}: ${probe.stderr.trim()}`);
+    }
+    await this.d.runner.run('mkdir', ['-p', spec.mountPoint]);
+    await this.d.runner.run('mount', ['-t', spec.filesystem, dev, spec.mountPoint]);
+    this.d.log.info({ volume: name, mountPoint: spec.mountPoint }, 'mounted');
+  }
+
+  private async settle(done: (s: DrbdState) => boolean): Promise<void> {
+    await this.d.stream.waitFor(done, { timeoutMs: this.d.settleMs ?? SETTLE_MS }).catch(() => undefined);
+  }
+}
