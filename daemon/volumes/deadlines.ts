@@ -19,7 +19,7 @@ export function deadlineOf(
   if (command === 'resize2fs' || command === 'xfs_growfs' || command.startsWith('mkfs.'))
     return { timeoutMs: NEVER_KILL, abortable: false };
   if (command === 'dd') return { timeoutMs: 10 * MINUTE, abortable: false };
-  if (command === 'lvs' || command === 'vgs' || command === 'blkid' || command === 'blockdev')
+  if (command === 'lvs' || command === 'vgs' || command === 'blkid')
     return { timeoutMs: MINUTE, abortable: true };
   if (command === 'lvcreate' || command === 'lvremove') return { timeoutMs: 5 * MINUTE, abortable: false };
   if (command === 'mount' || command === 'umount') return { timeoutMs: 2 * MINUTE, abortable: false };

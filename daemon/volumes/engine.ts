@@ -24,6 +24,8 @@ const MAX_ROUNDS = 40;
 export interface EngineExtras {
   /** Reads /proc/self/mounts (injected by unit tests). */
   readMounts?: () => Promise<string>;
+  /** Reads a sysfs file such as /sys/block/drbd1/size (injected by unit tests). */
+  readSysFile?: (path: string) => Promise<string>;
   /** How long start() waits for the first events2 dump. */
   firstDumpTimeoutMs?: number;
   /** How long a step waits for events2 to show its effect. */
@@ -102,6 +104,7 @@ export class Engine implements VolumeEngine {
       stream: this.stream,
       log: this.log,
       save: (r) => this.save(r),
+      readFile: this.deps.readSysFile ?? ((p) => readFile(p, 'utf8')),
       ...(this.deps.settleMs !== undefined && { settleMs: this.deps.settleMs }),
     });
     this.stream.on('change', () => this.onDrbdEvent());

@@ -139,6 +139,14 @@ export class FakeNode implements CommandRunner {
     return this.calls.filter((c) => commands.length === 0 || commands.includes(c.command)).length;
   }
 
+  /** `/sys/block/drbdN/size`: the device size in 512-byte sectors. */
+  async sysFile(path: string): Promise<string> {
+    const minor = /^\/sys\/block\/drbd(\d+)\/size$/.exec(path)?.[1];
+    const r = [...this.resources.values()].find((x) => String(x.minor) === minor);
+    if (!r) throw new Error(`ENOENT: ${path}`);
+    return `${r.sizeKiB * 2}\n`;
+  }
+
   mountsText(): string {
     const lines = ['proc /proc proc rw 0 0', '/dev/vda1 / ext4 rw 0 0'];
     for (const [dev, m] of this.mounts)
@@ -221,11 +229,6 @@ export class FakeNode implements CommandRunner {
         if (!lv) return [1, '', 'no such device'];
         lv.fs = command.slice(5);
         return [0, '', ''];
-      }
-      case 'blockdev': {
-        const dev = String(args[args.length - 1]);
-        const r = [...this.resources.values()].find((x) => `/dev/drbd${x.minor}` === dev);
-        return r ? [0, `${r.sizeKiB * 1024}\n`, ''] : [1, '', `blockdev: cannot open ${dev}`];
       }
       case 'mkdir':
       case 'resize2fs':
@@ -525,7 +528,7 @@ export class FakeNode implements CommandRunner {
   }
 }
 
-const READ_ONLY = new Set(['lvs', 'vgs', 'blkid', 'blockdev']);
+const READ_ONLY = new Set(['lvs', 'vgs', 'blkid']);
 
 function resourceLines(kind: string, r: FakeResource): string[] {
   const done = r.done !== undefined ? ` done:${r.done}` : '';

@@ -59,6 +59,7 @@ export async function countSteadyPassCommands(
     registry: new Registry(),
     fence: { askController: async () => ({ allow: false, reason: 'no controller' }) },
     readMounts: async () => node.mountsText(),
+    readSysFile: (path) => node.sysFile(path),
   });
   try {
     await engine.start();

@@ -25,6 +25,8 @@ export interface StepDeps {
   log: Logger;
   /** How long a step waits for events2 to show its effect (default 10 s). */
   settleMs?: number;
+  /** Reads a small file (sysfs); injected by unit tests. */
+  readFile(path: string): Promise<string>;
   /** Writes the record (atomically) and makes it the engine's current one. */
   save(record: VolumeRecord): Promise<void>;
 }
@@ -217,10 +219,9 @@ export class StepRunner {
     const lvBytes = Number(facts.lv?.sizeBytes ?? 0n);
     // Internal metadata: a bitmap bit per 4 KiB plus superblock and activity log.
     const margin = 1024 * 1024 + Math.ceil(lvBytes / 32768) * 2;
-    const r = await this.d.runner.run('blockdev', ['--getsize64', drbdDevice(record.spec.drbd.minor)], {
-      readOnly: true,
-    });
-    const size = Number(r.stdout.trim());
+    // sysfs, not blockdev: a DRBD 8.4 Secondary cannot be opened ("Wrong medium type").
+    const sectors = await this.d.readFile(`/sys/block/drbd${record.spec.drbd.minor}/size`);
+    const size = Number(sectors.trim()) * 512;
     if (!(size >= lvBytes - margin))
       throw new Error(`DRBD is ${size} bytes, the LV ${lvBytes}: not grown yet (has the peer grown its LV?)`);
     await this.save({ ...record, drbdGrownTo: record.spec.sizeBytes });

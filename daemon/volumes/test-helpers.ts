@@ -22,6 +22,7 @@ export async function startEngine(node: FakeNode, dir: string, overrides: Partia
     registry,
     fence: { askController: async () => ({ allow: false, reason: 'test' }) },
     readMounts: async () => node.mountsText(),
+    readSysFile: (path) => node.sysFile(path),
     firstDumpTimeoutMs: 2000,
     settleMs: 300,
   });

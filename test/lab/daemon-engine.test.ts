@@ -207,5 +207,5 @@ describe('daemon volume engine on real LVM + DRBD 8.4', () => {
       say(`${n} after delete: ${left.replace(/\s+/g, ' ')}`);
       expect(left).not.toMatch(/vol1|vol2/);
     }
-  }, 300_000);
+  }, 600_000);
 });
