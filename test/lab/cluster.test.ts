@@ -120,5 +120,5 @@ describe('the lab as a cluster', () => {
       );
       expect(await c.sh(n, 'grep -c " /mnt/v1 " /proc/mounts || true')).toMatch(/^0/);
     }
-  });
+  }, 900_000);
 });
