@@ -94,7 +94,7 @@ describe('the lab as a cluster', () => {
     // Data written on the Primary, through the filesystem, reaches the disk.
     await c.sh(primary, 'echo cluster-data > /mnt/v1/hello && sync');
     expect((await c.sh(primary, 'cat /mnt/v1/hello')).trim()).toBe('cluster-data');
-  });
+  }, 600_000);
 
   it('deletes the volume: no LV and no DRBD resource left on either node', async () => {
     const v = JSON.parse(await c.xlssOk(['volume', 'show', 'v1', '--output', 'json'])) as VolumeView;
