@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../common/log.js';
-import type { CommandRunner } from '../common/runner.js';
-import type { DaemonConfig } from './config.js';
-import { createNodeFacts, parseLsblkDisks } from './node-facts.js';
+import { parseLsblkDisks } from './node-facts.js';
 
 describe('parseLsblkDisks', () => {
   it('keeps whole disks, typed by transport and rotation', () => {
@@ -33,55 +30,5 @@ describe('parseLsblkDisks', () => {
   it('throws on output that is not an lsblk report', () => {
     expect(() => parseLsblkDisks('{}')).toThrow(/blockdevices/);
     expect(() => parseLsblkDisks('vda 1G')).toThrow();
-  });
-});
-
-describe('nodeInfo', () => {
-  it('reuses the slow facts for a few seconds, and measures again when a volume changes', async () => {
-    const commands: string[] = [];
-    // Every command fails (no VG, no lsblk): the facts say so, and the calls are counted.
-    const runner = {
-      run: async (command: string) => {
-        commands.push(command);
-        throw new Error(`${command}: not here`);
-      },
-      stream: () => {
-        throw new Error('no streams');
-      },
-    } as unknown as CommandRunner;
-    let volumes = [{ name: 'v1', state: 'creating', spec: { sizeBytes: 1 << 20 } }];
-    let now = 0;
-    const facts = createNodeFacts({
-      config: {
-        nodeName: 'node1',
-        address: '10.0.0.1',
-        vg: 'xlss',
-        thinPool: 'pool',
-        labels: {},
-        zone: null,
-        drbdGeneration: '8.4',
-      } as unknown as DaemonConfig,
-      runner,
-      log: silentLogger,
-      version: '0.1.0',
-      engine: { ready: () => true, list: async () => volumes },
-      load: async () => ({ avg1: 0, cpus: 1 }),
-      readFile: async () => {
-        throw new Error('no /proc/drbd');
-      },
-      now: () => now,
-    });
-    await facts.nodeInfo();
-    const once = commands.length;
-    expect(once).toBeGreaterThan(0);
-    now = 4000;
-    expect((await facts.nodeInfo()).volumes).toBe(1);
-    expect(commands.length).toBe(once);
-    volumes = [{ ...volumes[0], state: 'ready' } as (typeof volumes)[0]];
-    await facts.nodeInfo();
-    expect(commands.length).toBe(2 * once);
-    now = 9100;
-    await facts.nodeInfo();
-    expect(commands.length).toBe(3 * once);
   });
 });

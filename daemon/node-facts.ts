@@ -41,16 +41,10 @@ export interface NodeFactsDeps {
   runner: CommandRunner;
   log: Logger;
   version: string;
-  engine: {
-    ready(): boolean;
-    list(): Promise<{ name: string; state: string; spec: { sizeBytes: number } }[]>;
-  };
+  engine: { ready(): boolean; list(): Promise<unknown[]> };
   /** Injected for tests; defaults to systeminformation's current load. */
   load?: () => Promise<{ avg1: number; cpus: number }>;
   readFile?: (path: string) => Promise<string>;
-  /** How long the slow facts (VG, thin pool, disks, load) are reused; default 5 s. */
-  factsMaxAgeMs?: number;
-  now?: () => number;
 }
 
 export interface NodeFacts {
@@ -125,35 +119,17 @@ export function createNodeFacts(deps: NodeFactsDeps): NodeFacts {
     }
   }
 
-  // The controller asks at every heartbeat (twice a second in the lab). vgs, lvs, lsblk and
-  // the load cost most of a second each in an emulated guest: run at every ask, they kept
-  // the daemon too busy to answer in time and the lab's nodes never came online.
-  const maxAgeMs = deps.factsMaxAgeMs ?? 5000;
-  const now = deps.now ?? Date.now;
-  // Any change in the volumes (one created, resized, deleted) measures again: the
-  // controller keeps a placement's reservation until facts newer than the LV show it.
-  let slow: { at: number; key: string; facts: ReturnType<typeof slowFacts> } | undefined;
-  function slowFacts() {
-    return Promise.all([drbdVersion(), vgOrEmpty(), thinPool(), disks(), load()]);
-  }
-  function cachedSlowFacts(key: string) {
-    if (!slow || slow.key !== key || now() - slow.at >= maxAgeMs) {
-      const entry = { at: now(), key, facts: slowFacts() };
-      slow = entry;
-      // A report that failed outright is not kept.
-      entry.facts.catch(() => {
-        if (slow === entry) slow = undefined;
-      });
-    }
-    return slow.facts;
-  }
-
   return {
     vg,
     async nodeInfo() {
-      const volumes = await deps.engine.list();
-      const key = volumes.map((v) => `${v.name}:${v.state}:${v.spec.sizeBytes}`).join(',');
-      const [drbdInfo, vgInfo, pool, diskList, loadInfo] = await cachedSlowFacts(key);
+      const [drbdInfo, vgInfo, pool, diskList, loadInfo, volumes] = await Promise.all([
+        drbdVersion(),
+        vgOrEmpty(),
+        thinPool(),
+        disks(),
+        load(),
+        deps.engine.list(),
+      ]);
       return {
         name: config.nodeName,
         address: config.address,
