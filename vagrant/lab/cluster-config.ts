@@ -83,7 +83,8 @@ export function renderControllerConfig(dir: string, hostIp: string, nodes: Clust
     listen: { host: hostIp, port: CONTROLLER_PORT, socketPath: f.controllerSocket },
     tokenFile: f.controllerToken,
     databasePath: f.database,
-    heartbeatInterval: '500ms',
+    // The controller gives each poll one heartbeat to answer; 1 s leaves TCG guests room.
+    heartbeatInterval: '1s',
     nodeTimeout: '3s',
     // A path in the guests (the daemons write the backups): the share of <dir>/backups.
     defaultBackupTarget: BACKUP_MOUNT,

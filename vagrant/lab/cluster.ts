@@ -2,13 +2,13 @@
  * `xlss lab up` without --bare: a daemon on every guest and the controller on the host
  * side of the lab's network, the nodes registered, so the admin CLI works right after.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, XlssError } from '../../common/errors.js';
 import { inProject } from '../../common/paths.js';
 import type { NodeView } from '../../controller/api/schemas.js';
 import { ControllerClient } from '../../controller/cli/api-client.js';
-import type { ControllerContext } from '../../controller/cli/context.js';
+import { type ControllerContext, contextFilePath, writeContextFile } from '../../controller/cli/context.js';
 import {
   clusterFiles,
   controllerUrl,
@@ -40,7 +40,10 @@ function writeSecret(path: string, text: string): void {
 }
 
 /** The host-side files of the cluster: tokens (mode 600), the controller's config, the backups dir. */
-export function writeClusterFiles(state: LabState): { controllerToken: string; nodeTokens: Map<string, string> } {
+export function writeClusterFiles(state: LabState): {
+  controllerToken: string;
+  nodeTokens: Map<string, string>;
+} {
   const f = clusterFiles(state.dir);
   const controllerToken = newToken();
   writeSecret(f.controllerToken, controllerToken);
@@ -65,7 +68,7 @@ export function makeBackupsDir(dir: string): void {
 async function writeGuestFile(lab: Lab, node: string, path: string, text: string): Promise<void> {
   const r = await lab.exec(
     node,
-    ['sh', '-c', 'umask 077 && mkdir -p "${0%/*}" && cat > "$0"', onStateDisk(path)],
+    ['sh', '-c', 'umask 077 && mkdir -p "$(dirname "$0")" && cat > "$0"', onStateDisk(path)],
     { stdin: text, timeoutMs: 60_000 },
   );
   if (r.exitCode !== 0)
@@ -97,13 +100,20 @@ export async function setUpNode(
 /** A client of this lab's controller, through its unix socket in the lab directory. */
 export function controllerClient(dir: string, token: string, timeoutMs = 10_000): ControllerClient {
   const socketPath = clusterFiles(dir).controllerSocket;
-  return new ControllerClient({ baseUrl: 'http://controller', socketPath, token, display: socketPath }, timeoutMs);
+  return new ControllerClient(
+    { baseUrl: 'http://controller', socketPath, token, display: socketPath },
+    timeoutMs,
+  );
 }
 
 /** What `xlss lab up` writes to the admin CLI's context file. */
 export function contextFor(state: Pick<LabState, 'dir' | 'hostIp'>): ControllerContext {
   const f = clusterFiles(state.dir);
-  return { controller: controllerUrl(state.hostIp), socketPath: f.controllerSocket, tokenFile: f.controllerToken };
+  return {
+    controller: controllerUrl(state.hostIp),
+    socketPath: f.controllerSocket,
+    tokenFile: f.controllerToken,
+  };
 }
 
 /** Waits until the controller sees every node online; says which are not when it gives up. */
@@ -133,4 +143,28 @@ export async function waitNodesOnline(
       );
     await sleep(500);
   }
+}
+
+/** After `up`: the admin CLI reaches this lab's controller without flags. */
+export function writeLabContext(state: Pick<LabState, 'dir' | 'hostIp'>, path = contextFilePath()): string {
+  writeContextFile(contextFor(state), path);
+  return path;
+}
+
+/**
+ * After `down`: the context file goes only if it points to this lab's controller (another
+ * lab's, or a real cluster's, stays). Returns whether it was removed.
+ */
+export function removeLabContext(dir: string, path = contextFilePath()): boolean {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
+  const f = clusterFiles(dir);
+  const ctx = doc as Partial<ControllerContext> | null;
+  if (ctx?.socketPath !== f.controllerSocket || ctx.tokenFile !== f.controllerToken) return false;
+  rmSync(path, { force: true });
+  return true;
 }

@@ -11,7 +11,7 @@ import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { CommandRunner } from '../../common/runner.js';
 import { GuestRunner } from './client.js';
-import { controllerClient } from './cluster.js';
+import { controllerClient, writeLabContext } from './cluster.js';
 import { clusterFiles } from './cluster-config.js';
 import { labConfig } from './config.js';
 import {
@@ -60,6 +60,8 @@ export async function runDemo(
   await lab.up(labConfig({ dir: opts.dir, nodes: 3, disk: '1GiB', cluster: true }), {
     install: opts.install,
   });
+  const context = writeLabContext(lab.state());
+  say(`the admin CLI reaches this lab's controller now (context ${context})`);
   const token = readFileSync(clusterFiles(opts.dir).controllerToken, 'utf8').trim();
   const api = controllerClient(opts.dir, token, 30_000);
   const on = (n: string) => new GuestRunner(lab.client(), n);

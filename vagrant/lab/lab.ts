@@ -15,7 +15,14 @@ import { type Logger, silentLogger } from '../../common/log.js';
 import { inProject, projectRoot } from '../../common/paths.js';
 import { type CommandRunner, startDetached } from '../../common/runner.js';
 import { type ExecResult, LabClient } from './client.js';
-import { CONTROLLER_SERVICE, controllerClient, makeBackupsDir, setUpNode, waitNodesOnline, writeClusterFiles } from './cluster.js';
+import {
+  CONTROLLER_SERVICE,
+  controllerClient,
+  makeBackupsDir,
+  setUpNode,
+  waitNodesOnline,
+  writeClusterFiles,
+} from './cluster.js';
 import { clusterFiles } from './cluster-config.js';
 import { hostAddress, type LabConfig, netnsFor, nodeAddressing, SAFE_PATH } from './config.js';
 import { cutsRuleset, describeNetem, type NetemSpec, netemArgs, nodePair, samePair } from './faults.js';

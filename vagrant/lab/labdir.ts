@@ -241,7 +241,8 @@ export function releaseLock(dir: string): void {
   if (owner?.pid === process.pid) unlinkSync(join(dir, LOCK_FILE));
 }
 
-function known(name: string): boolean {
+/** Is `name` (in the lab directory itself) one of the names the lab gives its files? */
+export function isLabFile(name: string): boolean {
   return LAB_FILE_PATTERNS.some((p) => p.test(name));
 }
 
@@ -285,7 +286,7 @@ export function removeLabDir(dir: string): string[] {
     const st = lstatSync(path);
     const sub = LAB_SUBDIR_FILES[name];
     if (sub && st.isDirectory()) removeSubdir(dir, name, sub, left);
-    else if (!st.isDirectory() && known(name)) unlinkIfThere(path);
+    else if (!st.isDirectory() && isLabFile(name)) unlinkIfThere(path);
     else left.push(name);
   }
   if (left.length > 0) return left;
