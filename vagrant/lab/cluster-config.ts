@@ -83,9 +83,11 @@ export function renderControllerConfig(dir: string, hostIp: string, nodes: Clust
     listen: { host: hostIp, port: CONTROLLER_PORT, socketPath: f.controllerSocket },
     tokenFile: f.controllerToken,
     databasePath: f.database,
-    // The controller gives each poll one heartbeat to answer; 1 s leaves TCG guests room.
+    // A poll may take half the node timeout. With 3 s, daemons in TCG guests on a loaded
+    // host (load 15 on 2 cores) flapped offline/online every few seconds, with 6 s too (answers took up to 7.7 s).
+    // Failover detection (and the demo's failover_s) includes this timeout.
     heartbeatInterval: '1s',
-    nodeTimeout: '3s',
+    nodeTimeout: '10s',
     // A path in the guests (the daemons write the backups): the share of <dir>/backups.
     defaultBackupTarget: BACKUP_MOUNT,
     nodes: nodes.map((n) => ({
