@@ -89,7 +89,7 @@ describe('controller failover in the lab', () => {
     expect(events.find((e) => e.type === 'failover.promoted')?.node).toBe(secondary);
     expect(events.find((e) => e.type === 'replica.added')?.node).toBe(third);
     crashed = { name: 'fa', node: primary, survivor: secondary };
-  });
+  }, 900_000);
 
   it('the crashed node returns: never a second Primary; no longer a replica, it is cleaned up', async () => {
     if (!crashed) throw new Error('needs the crash test before it');
@@ -115,7 +115,7 @@ describe('controller failover in the lab', () => {
     expect(await sh(node, `lvs --noheadings -o lv_name xlss 2>/dev/null || true`)).not.toMatch(
       new RegExp(`\\b${name}\\b`),
     );
-  });
+  }, 600_000);
 
   it('Primary cut off from peer and controller: its I/O freezes (no write acknowledged after the cut) and the survivor is promoted; without fencing the cut-off side goes on acknowledging', async () => {
     const { v, primary, secondary } = await makeVolume('fb');
@@ -175,5 +175,5 @@ describe('controller failover in the lab', () => {
     ).toBeGreaterThan(5);
     await fenced.stop();
     await unfenced.stop();
-  });
+  }, 600_000);
 });
