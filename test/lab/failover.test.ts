@@ -28,7 +28,8 @@ async function makeVolume(name: string): Promise<{ v: VolumeView; primary: strin
     filesystem: 'ext4',
     mountPoint: `/mnt/${name}`,
   });
-  const v = await waitReady(controller(), name);
+  // Under a loaded host a create took over 300 s (a daemon missed heartbeats meanwhile).
+  const v = await waitReady(controller(), name, 600_000);
   const primary = v.primary as string;
   const secondary = v.replicas.map((r) => r.node).find((n) => n !== primary) as string;
   expect(secondary).toBeDefined();
