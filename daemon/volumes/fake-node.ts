@@ -231,6 +231,7 @@ export class FakeNode implements CommandRunner {
         return [0, '', ''];
       }
       case 'mkdir':
+      case 'systemctl':
       case 'resize2fs':
       case 'xfs_growfs':
         return [0, '', ''];
