@@ -109,6 +109,35 @@ describe('decideVolume: the failover decision table', () => {
     },
     {
       scenario:
+        'new volume, Primary daemon still provisioning (not yet promoted or mounted) → degraded, no repromote',
+      facts: facts([
+        {
+          ...primaryUp(),
+          view: {
+            ...view('a', { role: 'Secondary', peerRole: 'Secondary' }, { role: 'primary' }),
+            state: 'provisioning',
+          },
+        },
+        peer(),
+      ]),
+      expect: (a) => {
+        expect(kinds(a)).not.toContain('repromote');
+        expect(a).toEqual([{ kind: 'set-phase', phase: 'degraded', message: 'provisioning on a' }]);
+      },
+    },
+    {
+      scenario: 'Primary of record lost its role and is converged (not provisioning) → repromote',
+      facts: facts([
+        {
+          ...primaryUp(),
+          view: view('a', { role: 'Secondary', peerRole: 'Secondary' }, { role: 'primary' }),
+        },
+        peer(),
+      ]),
+      expect: (a) => expect(kinds(a)).toContain('repromote'),
+    },
+    {
+      scenario:
         'node lost: Primary offline and the survivor lost its connection → promote it at epoch+1, then re-replicate',
       facts: facts([primaryGone(), peer(lostConnection)]),
       expect: (a) => {

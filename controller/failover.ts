@@ -157,6 +157,13 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
   if (primary.health !== 'online')
     return [...actions, { kind: 'hold', reason: `Primary ${primary.node} is ${primary.health}` }];
 
+  // The Primary's daemon is still converging (a new volume, or a promote or mount in
+  // progress at this epoch): not ready yet, and not a lost role to give back.
+  if (primary.view?.state === 'provisioning' && primary.view.spec.epoch === f.epoch) {
+    const message = `provisioning on ${primary.node}`;
+    if (f.phase !== 'degraded') return [...actions, { kind: 'set-phase', phase: 'degraded', message }];
+    return actions;
+  }
   const own = primary.view?.observed.drbd;
   if (own && own.role !== 'Primary') {
     if (own.peerRole === 'Primary' || own.disk !== 'UpToDate')

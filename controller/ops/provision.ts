@@ -125,14 +125,18 @@ export async function runCreate(
     ['secondary-put', primary, 'primary', 'primary-put'],
   ];
   let step = op.step;
+  // The daemons answer a PUT once the spec is stored; they converge after. The volume is
+  // ready when the Primary's daemon says so (promoted, mounted), decided by decideVolume.
+  let primaryState: string | null = null;
   try {
     for (const [from, node, role, to] of steps) {
       if (step !== from) continue;
       const v = ctx.store.getVolume(op.volume);
       if (!v) throw new NotFoundError('volume', op.volume);
-      await ctx
+      const status = await ctx
         .client(node)
         .putVolume(op.volume, specFor(ctx, v, role, role === 'primary' ? secondary : primary));
+      if (role === 'primary') primaryState = status.state;
       ctx.store.transaction(() => {
         ctx.store.confirmReservation(op.volume, node, ctx.now());
         ctx.store.advanceOperation(op.id, to, null, ctx.now());
@@ -140,7 +144,12 @@ export async function runCreate(
       step = to;
     }
     ctx.store.transaction(() => {
-      ctx.store.updateVolume(op.volume, { phase: 'ready', message: null });
+      ctx.store.updateVolume(
+        op.volume,
+        primaryState === 'ready' || primaryState === null
+          ? { phase: 'ready', message: null }
+          : { phase: 'degraded', message: `provisioning: waiting for ${primary} to converge` },
+      );
       ctx.store.finishOperation(op.id, 'done', ctx.now());
       ctx.event('volume.created', op.volume, primary, `Primary on ${primary}, Secondary on ${secondary}`);
     });
