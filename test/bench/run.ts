@@ -12,36 +12,9 @@ import { ExecaRunner } from '../../common/runner.js';
 import { measurePlacement } from '../../controller/placement-bench.js';
 import { labConfig } from '../../vagrant/lab/config.js';
 import { Lab } from '../../vagrant/lab/lab.js';
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { value: number; unit: string };
-  ratio?: number;
-}
-
-const figures: Figure[] = [];
-
-function report(name: string, value: number, unit: string, baseline?: number): void {
-  const f: Figure = { name, value: round(value), unit };
-  let line = `bench ${name}: ${f.value} ${unit}`;
-  if (baseline !== undefined) {
-    f.baseline = { value: round(baseline), unit };
-    f.ratio = round(value / baseline);
-    line += ` (baseline ${f.baseline.value} ${unit}, ratio ${f.ratio})`;
-  }
-  figures.push(f);
-  process.stdout.write(`${line}\n`);
-}
-
-const round = (n: number) => Math.round(n * 100) / 100;
-const seconds = (since: number) => (performance.now() - since) / 1000;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
+import { benchDaemonRss } from './daemon-rss.js';
+import { figures, median, report, seconds } from './figures.js';
+import { benchSteadyPass } from './steady-pass.js';
 
 async function timeUp(lab: Lab, nodes: number): Promise<number> {
   await lab.down();
@@ -57,6 +30,8 @@ async function main(): Promise<void> {
   const runner = new ExecaRunner({ logger: log });
   const placement = measurePlacement(10_000, 1000);
   report('placement_10000_volumes_1000_nodes', Math.round(placement.ms), 'ms');
+  await benchSteadyPass([10, 100, 1000]);
+  await benchDaemonRss(1000);
   const lab = new Lab('/var/tmp/xlss-lab-bench', { runner, log });
   try {
     const one = await timeUp(lab, 1);
