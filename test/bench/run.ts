@@ -2,7 +2,8 @@
  * `npm run bench`: the lab's figures, measured here and now, printed one per line as
  * `bench <name>: <value> <unit>` (with a baseline and ratio where two things are compared
  * in the same run) and written to bench-results.json. Nothing here is asserted.
- * XLSS_BENCH_QUICK=1 skips timing each lab test file (the longest part).
+ * XLSS_BENCH_QUICK=1 skips timing each lab test file (the longest part); XLSS_BENCH_ROUNDS
+ * (default 3) is how many volumes each provisioning figure takes the median of.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -14,6 +15,7 @@ import { labConfig } from '../../vagrant/lab/config.js';
 import { Lab } from '../../vagrant/lab/lab.js';
 import { benchDaemonRss } from './daemon-rss.js';
 import { figures, median, report, seconds } from './figures.js';
+import { benchClusterLab } from './lab-figures.js';
 import { benchSteadyPass } from './steady-pass.js';
 
 async function timeUp(lab: Lab, nodes: number): Promise<number> {
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
   report('placement_10000_volumes_1000_nodes', Math.round(placement.ms), 'ms');
   await benchSteadyPass([10, 100, 1000]);
   await benchDaemonRss(1000);
+  await benchClusterLab({ runner, log }, Number(process.env.XLSS_BENCH_ROUNDS ?? 3));
   const lab = new Lab('/var/tmp/xlss-lab-bench', { runner, log });
   try {
     const one = await timeUp(lab, 1);
