@@ -45,4 +45,25 @@ describe('HealthMonitor', () => {
     now = 4000;
     expect((await monitor.poll(client)).health).toBe('online');
   });
+
+  it('waits half the node timeout for a slow daemon, not just one heartbeat', async () => {
+    const cluster = new FakeCluster().addNode('n1');
+    const fast = cluster.client('n1');
+    // A daemon in a lab guest under emulation: every answer takes 800 ms.
+    const slow = new Proxy(fast, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver);
+        if (key !== 'nodeInfo' && key !== 'listVolumes') return v;
+        return async (signal?: AbortSignal) => {
+          await new Promise((r) => setTimeout(r, 800));
+          if (signal?.aborted) throw new Error('aborted');
+          return (v as (s?: AbortSignal) => Promise<unknown>).call(target, signal);
+        };
+      },
+    });
+    const monitor = new HealthMonitor({ heartbeatIntervalMs: 500, nodeTimeoutMs: 3000, now: () => 0 });
+    expect((await monitor.poll(slow)).health).toBe('online');
+    const impatient = new HealthMonitor({ heartbeatIntervalMs: 500, nodeTimeoutMs: 1000, now: () => 0 });
+    expect((await impatient.poll(slow)).missedPolls).toBe(1);
+  });
 });

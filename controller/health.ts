@@ -69,7 +69,15 @@ export class HealthMonitor {
     this.watch(client.node);
     const o = this.observations.get(client.node) as NodeObservation & { watchedSince: number };
     const startedAt = this.options.now();
-    const signal = AbortSignal.timeout(Math.max(this.options.heartbeatIntervalMs, 100));
+    // Half the node timeout, not one heartbeat: a busy daemon (a lab guest under emulation
+    // answers in about a second) still answers in time, and a node is offline only when
+    // it missed polls for the whole timeout.
+    const deadlineMs = Math.max(
+      this.options.heartbeatIntervalMs,
+      Math.floor(this.options.nodeTimeoutMs / 2),
+      100,
+    );
+    const signal = AbortSignal.timeout(deadlineMs);
     try {
       const [facts, volumes] = await Promise.all([client.nodeInfo(signal), client.listVolumes(signal)]);
       o.facts = facts;

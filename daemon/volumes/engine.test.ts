@@ -318,6 +318,23 @@ describe('volume engine on a fake node', () => {
     expect(s.epoch).toBe(6);
     expect((await readFile(join(dir, 'state', 'epoch', 'vol0'), 'utf8')).trim()).toBe('6');
     expect(s.observed.mount?.path).toBe('/mnt/xlss/vol0');
+    expect(node.count('systemctl')).toBe(0);
+  });
+
+  it('promote starts the workload unit once Primary and mounted (after the mount)', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0, { role: 'secondary', epoch: 5 }));
+    await engine.reconcileNow();
+    node.setPeerConnected('vol0', false);
+    node.patch('vol0', { disk: 'UpToDate' });
+    await new Promise((x) => setTimeout(x, 20));
+    const s = await engine.promote('vol0', { epoch: 6, peerFenced: true, workloadUnit: 'pg.service' });
+    expect(s.observed.mount?.path).toBe('/mnt/xlss/vol0');
+    const order = node.calls.filter((c) => ['mount', 'systemctl'].includes(c.command)).map((c) => c.command);
+    expect(order).toEqual(['mount', 'systemctl']);
+    expect(node.argsOf('systemctl')).toEqual([['start', '--no-block', 'pg.service']]);
   });
 
   it('demote unmounts then goes Secondary; outdate runs drbdadm outdate', async () => {

@@ -432,8 +432,27 @@ export class Engine implements VolumeEngine {
       await this.reconcileLocked(name).catch((err) =>
         this.log.warn({ volume: name, err }, 'after promotion'),
       );
-      return this.statusOf(this.records.get(name) as VolumeRecord, this.view as NodeView);
+      const promoted = this.records.get(name) as VolumeRecord;
+      if (body.workloadUnit) await this.startWorkload(promoted, body.workloadUnit);
+      return this.statusOf(promoted, this.view as NodeView);
     });
+  }
+
+  /**
+   * Bare metal: the volume's workload starts only on a Primary whose filesystem is
+   * mounted (a unit started on an empty mount point would write beside the volume).
+   */
+  private async startWorkload(record: VolumeRecord, unit: string): Promise<void> {
+    const name = record.name;
+    const facts = this.factsOf(record, this.view as NodeView);
+    if (facts.res?.role !== 'Primary')
+      throw new ConflictError(`volume "${name}" is not Primary here: ${unit} not started`);
+    if (record.spec.filesystem && record.spec.mountPoint && !facts.mount)
+      throw new ConflictError(
+        `volume "${name}" is not mounted at ${record.spec.mountPoint}: ${unit} not started`,
+      );
+    await this.runner.run('systemctl', ['start', '--no-block', unit]);
+    this.log.info({ volume: name, unit }, 'workload started');
   }
 
   async demote(name: string, epoch: number): Promise<VolumeStatus> {

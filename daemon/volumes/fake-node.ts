@@ -228,6 +228,7 @@ export class FakeNode implements CommandRunner {
         return r ? [0, `${r.sizeKiB * 1024}\n`, ''] : [1, '', `blockdev: cannot open ${dev}`];
       }
       case 'mkdir':
+      case 'systemctl':
       case 'resize2fs':
       case 'xfs_growfs':
         return [0, '', ''];

@@ -11,7 +11,7 @@ import {
   VERIFY,
   WRITER,
   writeRes,
-} from '../../vagrant/lab/demo.js';
+} from '../../vagrant/lab/drbd-by-hand.js';
 import { useLab } from './helpers/lab.js';
 
 // Proof that a write is acknowledged only once both disks have it, with a negative

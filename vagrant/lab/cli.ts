@@ -8,7 +8,7 @@ import { LabBroker } from './broker.js';
 import { formatServices, registerFaultCommands, registerServiceCommands } from './cli-net.js';
 import { removeLabContext, writeLabContext } from './cluster.js';
 import { defaultLabDir, type LabOptionsInput, labConfig } from './config.js';
-import { demoLine, promoteLine, runDemo } from './demo.js';
+import { demoLine, runDemo } from './demo.js';
 import { Lab, type NodeStatus } from './lab.js';
 import { requireState } from './state.js';
 
@@ -180,28 +180,31 @@ export function registerLabCommands(program: Command): void {
   lab
     .command('demo')
     .description(
-      'the main demo (npm start): a replicated volume, a crash of its Primary under writes, failover, ' +
-        'verified data, redundancy restored on a third node',
+      'the main demo (npm start): a cluster lab, a replicated volume made through the controller, ' +
+        'a crash of its Primary under writes, automatic failover, verified data, redundancy restored; ' +
+        'the lab stays up',
     )
-    .option('--keep', 'leave the lab running afterwards')
     .option('--install', 'install missing Debian packages with apt-get (also XLSS_LAB_INSTALL=1)')
-    .action(async (opts: { keep?: boolean; install?: boolean }, cmd: Command) => {
+    .action(async (opts: { install?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { dir?: string };
       const dir = demoDir(g.dir);
       const log = createLogger();
       const say = (line: string) => process.stderr.write(`xlss demo: ${line}\n`);
       try {
         const r = await runDemo(
-          { dir, keep: opts.keep ?? false, install: wantsInstall(opts) },
+          { dir, install: wantsInstall(opts) },
           { log, runner: new ExecaRunner({ logger: log }), say },
         );
         if (r.acknowledgedLost > 0) {
           process.stdout.write(`xlss demo: FAILED ${r.acknowledgedLost} acknowledged writes lost\n`);
           process.exitCode = 1;
-        } else process.stdout.write(`${promoteLine(r)}\n${demoLine(r)}\n`);
+        } else process.stdout.write(`${demoLine(r)}\n`);
       } catch (err) {
         process.stdout.write(`xlss demo: FAILED ${errorMessage(err).split('\n')[0]}\n`);
         process.stderr.write(`${errorMessage(err)}\n`);
+        process.stderr.write(
+          `xlss demo: the lab stays up to look at; xlss lab --dir ${dir} down removes it\n`,
+        );
         process.exitCode = 1;
       }
     });

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../common/log.js';
+import type { VolumeView } from '../../controller/api/schemas.js';
+import { DrbdAdm } from '../../drbd/index.js';
+import { bothUpToDate, drbdStatus, resource, writeRes } from '../../vagrant/lab/drbd-by-hand.js';
+import {
+  countLost,
+  type RecordWriter,
+  startProbe,
+  startWriter,
+  upToDateReplicaOtherThan,
+  waitReady,
+} from '../../vagrant/lab/failover-scenario.js';
+import { until } from '../../vagrant/lab/until.js';
+import { useCluster } from './helpers/cluster.js';
+
+// The controller's failover on real guests: daemons in every node, the controller on the
+// host side, nobody told of a fault. Tests run in order on one lab and build on each other.
+const { lab, runner, sh, crash, controller } = useCluster('cx-failover', { nodes: 3, disk: '1GiB' });
+const log = createLogger({ level: process.env.XLSS_LOG_LEVEL ?? 'warn' });
+const MiB = 1024 * 1024;
+const say = (line: string) => process.stderr.write(`[cx-failover] ${line}\n`);
+
+async function makeVolume(name: string): Promise<{ v: VolumeView; primary: string; secondary: string }> {
+  await controller().createVolume({
+    name,
+    sizeBytes: 64 * MiB,
+    filesystem: 'ext4',
+    mountPoint: `/mnt/${name}`,
+  });
+  const v = await waitReady(controller(), name);
+  const primary = v.primary as string;
+  const secondary = v.replicas.map((r) => r.node).find((n) => n !== primary) as string;
+  expect(secondary).toBeDefined();
+  return { v, primary, secondary };
+}
+
+/** Writes acknowledged between two moments (by the count seen at each). */
+function ackedSince(w: RecordWriter, count: number): number {
+  return w.acked.length - count;
+}
+
+let crashed: { name: string; node: string; survivor: string } | undefined;
+
+describe('controller failover in the lab', () => {
+  it('crash of the Primary node: automatic failover, no acknowledged write lost, timeline, replica restored on the third node', async () => {
+    const { primary, secondary } = await makeVolume('fa');
+    const probe = await startProbe(runner(secondary), '/mnt/fa');
+    const writer = await startWriter(runner(primary), '/mnt/fa/records');
+    await until('30 acknowledged writes', 120_000, async () => writer.acked.length >= 30);
+    const since = (await controller().events({ volume: 'fa' })).at(-1)?.id ?? 0;
+    const crashAt = performance.now();
+    await crash(primary);
+    await writer.stop();
+    const acked = [...writer.acked];
+    const writableAt = await probe.writableAt;
+    const failoverS = (writableAt - crashAt) / 1000;
+    probe.stop();
+
+    const { lost, intact } = await countLost(runner(secondary), '/mnt/fa/records', acked);
+    say(
+      `crash: ${acked.length} acknowledged, ${intact} intact, ${lost} lost, failover_s=${failoverS.toFixed(1)}`,
+    );
+    expect(acked.length).toBeGreaterThanOrEqual(30);
+    expect(lost).toBe(0);
+    const v = await controller().getVolume('fa');
+    expect(v.primary).toBe(secondary);
+    expect(v.epoch).toBeGreaterThan(1);
+
+    const third = await until('a third replica UpToDate', 300_000, async () =>
+      upToDateReplicaOtherThan(await controller().getVolume('fa'), [primary, secondary]),
+    );
+    const events = (await controller().events({ volume: 'fa', since })).filter((e) => e.id > since);
+    for (const e of events) say(`  ${e.at} ${e.type} ${e.node ?? '-'} ${e.message}`);
+    const order = [
+      'failover.detected',
+      'failover.fenced',
+      'failover.promoted',
+      'failover.mounted',
+      'replica.added',
+    ];
+    const ids = order.map((type) => events.find((e) => e.type === type)?.id ?? -1);
+    expect(
+      ids.every((id) => id > 0),
+      JSON.stringify(events.map((e) => e.type)),
+    ).toBe(true);
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    expect(events.find((e) => e.type === 'failover.detected')?.node).toBe(primary);
+    expect(events.find((e) => e.type === 'failover.promoted')?.node).toBe(secondary);
+    expect(events.find((e) => e.type === 'replica.added')?.node).toBe(third);
+    crashed = { name: 'fa', node: primary, survivor: secondary };
+  }, 900_000);
+
+  it('the crashed node returns: never a second Primary; no longer a replica, it is cleaned up', async () => {
+    if (!crashed) throw new Error('needs the crash test before it');
+    const { name, node, survivor } = crashed;
+    const since = (await controller().events({ volume: name })).at(-1)?.id ?? 0;
+    await lab().start(node);
+    await until(`${node} online again`, 240_000, async () =>
+      (await controller().listNodes()).find((n) => n.name === node && n.health === 'online'),
+    );
+    // Watch for a while: the returned node must never be Primary of the volume.
+    const deadline = Date.now() + 120_000;
+    let cleaned = false;
+    while (Date.now() < deadline && !cleaned) {
+      const status = await drbdStatus(runner(node), name);
+      expect(status?.role ?? 'Secondary', `${node} came back Primary of ${name}`).not.toBe('Primary');
+      const v = await controller().getVolume(name);
+      expect(v.primary).toBe(survivor);
+      const events = await controller().events({ volume: name, since });
+      cleaned = events.some((e) => e.type === 'replica.cleaned-up' && e.node === node);
+      if (!cleaned) await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(cleaned, `no replica.cleaned-up for ${node}`).toBe(true);
+    expect(await sh(node, `lvs --noheadings -o lv_name xlss 2>/dev/null || true`)).not.toMatch(
+      new RegExp(`\\b${name}\\b`),
+    );
+  }, 600_000);
+
+  it('Primary cut off from peer and controller: its I/O freezes (no write acknowledged after the cut) and the survivor is promoted; without fencing the cut-off side goes on acknowledging', async () => {
+    const { v, primary, secondary } = await makeVolume('fb');
+    // The negative control: the same pair of nodes, the same kind of resource, by hand and
+    // WITHOUT fencing (no fence-peer handler): the only difference is the fencing.
+    const ctl = 'ctlfb';
+    const spec = resource(lab().state(), [primary, secondary], { name: ctl, port: 7999, minor: 99 });
+    const adm = (n: string) => new DrbdAdm({ runner: runner(n), generation: '8.4', logger: log });
+    for (const n of [primary, secondary]) await sh(n, `lvcreate -q -V 64M -T xlss/pool -n ${ctl} >/dev/null`);
+    await Promise.all([writeRes(runner(primary), spec), writeRes(runner(secondary), spec)]);
+    await Promise.all([
+      adm(primary).createMd(ctl, { force: true }),
+      adm(secondary).createMd(ctl, { force: true }),
+    ]);
+    await Promise.all([adm(primary).up(ctl), adm(secondary).up(ctl)]);
+    await until(`${ctl} connected`, 60_000, async () =>
+      Object.values((await drbdStatus(runner(primary), ctl))?.connections ?? {}).some(
+        (c) => c.connection === 'Connected',
+      ),
+    );
+    await adm(primary).newCurrentUuidClearBitmap(ctl);
+    await until(`${ctl} UpToDate on both`, 60_000, async () =>
+      bothUpToDate(await drbdStatus(runner(primary), ctl)),
+    );
+    await adm(primary).primary(ctl);
+
+    const fenced = await startWriter(runner(primary), `/mnt/fb/records`);
+    const unfenced = await startWriter(runner(primary), '/dev/drbd99');
+    await until(
+      '20 acknowledged writes on both',
+      120_000,
+      async () => fenced.acked.length >= 20 && unfenced.acked.length >= 20,
+    );
+    await lab().partition(primary);
+    // A write in flight at the cut may still come back: count from a second after it.
+    await new Promise((r) => setTimeout(r, 1000));
+    const [f0, u0] = [fenced.acked.length, unfenced.acked.length];
+
+    const promoted = await until(`fb promoted on ${secondary}`, 120_000, async () => {
+      const now = await controller().getVolume('fb');
+      return now.primary === secondary && now.epoch > v.epoch ? now : undefined;
+    });
+    // Give the cut-off side time to acknowledge anything it would.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const frozen = await sh(primary, 'cat /proc/drbd');
+    say(
+      `cut: fenced +${ackedSince(fenced, f0)} acknowledged after the cut, unfenced +${ackedSince(unfenced, u0)}`,
+    );
+    say(`/proc/drbd on the cut-off ${primary}:\n${frozen}`);
+    const events = await controller().events({ volume: 'fb' });
+    for (const e of events.slice(-6)) say(`  ${e.at} ${e.type} ${e.node ?? '-'} ${e.message}`);
+    expect(promoted.primary).toBe(secondary);
+    expect(ackedSince(fenced, f0), 'the cut-off Primary acknowledged writes after the cut').toBe(0);
+    expect(
+      ackedSince(unfenced, u0),
+      'without fencing the cut-off side acknowledged nothing either: the test cannot tell',
+    ).toBeGreaterThan(5);
+    await fenced.stop();
+    await unfenced.stop();
+  }, 600_000);
+});
