@@ -7,11 +7,13 @@ import type { Logger } from '../../common/log.js';
 import type { CommandRunner } from '../../common/runner.js';
 import { notMeasured } from './figures.js';
 import { type BenchCluster, upBenchCluster } from './lab-cluster.js';
+import { benchFailover } from './lab-failover.js';
 import { benchLabProvisioning } from './lab-provision.js';
 
 export async function benchClusterLab(
   deps: { runner: CommandRunner; log: Logger },
   rounds: number,
+  crashes: number,
 ): Promise<void> {
   let cluster: BenchCluster | undefined;
   try {
@@ -19,9 +21,14 @@ export async function benchClusterLab(
       ...deps,
       progress: (line) => process.stderr.write(`[bench lab] ${line}\n`),
     });
-    await benchLabProvisioning(cluster, rounds);
+    await benchLabProvisioning(cluster, rounds).catch((err: unknown) =>
+      notMeasured('provision_*', errorMessage(err)),
+    );
+    await benchFailover(cluster, crashes).catch((err: unknown) =>
+      notMeasured('failover_* and resync_*', errorMessage(err)),
+    );
   } catch (err) {
-    notMeasured('provision_*', `cluster lab: ${errorMessage(err)}`);
+    notMeasured('provision_*, failover_*, resync_*', `cluster lab: ${errorMessage(err)}`);
   } finally {
     await cluster?.lab.down();
   }

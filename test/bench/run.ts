@@ -3,7 +3,8 @@
  * `bench <name>: <value> <unit>` (with a baseline and ratio where two things are compared
  * in the same run) and written to bench-results.json. Nothing here is asserted.
  * XLSS_BENCH_QUICK=1 skips timing each lab test file (the longest part); XLSS_BENCH_ROUNDS
- * (default 3) is how many volumes each provisioning figure takes the median of.
+ * (default 3) is how many volumes each provisioning figure takes the median of,
+ * XLSS_BENCH_CRASHES (default 5) how many crashes the failover figures take.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -34,7 +35,11 @@ async function main(): Promise<void> {
   report('placement_10000_volumes_1000_nodes', Math.round(placement.ms), 'ms');
   await benchSteadyPass([10, 100, 1000]);
   await benchDaemonRss(1000);
-  await benchClusterLab({ runner, log }, Number(process.env.XLSS_BENCH_ROUNDS ?? 3));
+  await benchClusterLab(
+    { runner, log },
+    Number(process.env.XLSS_BENCH_ROUNDS ?? 3),
+    Number(process.env.XLSS_BENCH_CRASHES ?? 5),
+  );
   const lab = new Lab('/var/tmp/xlss-lab-bench', { runner, log });
   try {
     const one = await timeUp(lab, 1);
