@@ -47,9 +47,14 @@ export function sampleVolumeSpec(i: number, overrides: Partial<VolumeSpec> = {})
  * an in-memory node (real parsing of LVM JSON and events2 lines). For the bench: the
  * figure should be the same at 10, 100 and 1000 volumes.
  */
-export async function countSteadyPassCommands(
-  volumes: number,
-): Promise<{ volumes: number; commands: number; changeCommands: number; convergeCommands: number }> {
+export async function countSteadyPassCommands(volumes: number): Promise<{
+  volumes: number;
+  commands: number;
+  changeCommands: number;
+  convergeCommands: number;
+  /** Volumes in state 'ready' after the pass: below `volumes`, the pass was not a steady one. */
+  ready: number;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'xlss-steady-'));
   const node = new FakeNode();
   const engine = createVolumeEngine({
@@ -73,7 +78,8 @@ export async function countSteadyPassCommands(
     await engine.reconcileNow();
     const pass = node.calls.slice(before);
     const changeCommands = pass.filter((c) => c.command !== 'lvs' && c.command !== 'vgs').length;
-    return { volumes, commands: pass.length, changeCommands, convergeCommands };
+    const ready = (await engine.list()).filter((v) => v.state === 'ready').length;
+    return { volumes, commands: pass.length, changeCommands, convergeCommands, ready };
   } finally {
     await engine.stop();
     await rm(dir, { recursive: true, force: true });

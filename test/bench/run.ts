@@ -2,7 +2,9 @@
  * `npm run bench`: the lab's figures, measured here and now, printed one per line as
  * `bench <name>: <value> <unit>` (with a baseline and ratio where two things are compared
  * in the same run) and written to bench-results.json. Nothing here is asserted.
- * XLSS_BENCH_QUICK=1 skips timing each lab test file (the longest part).
+ * XLSS_BENCH_QUICK=1 skips timing each lab test file (the longest part); XLSS_BENCH_ROUNDS
+ * (default 3) is how many volumes each provisioning figure takes the median of,
+ * XLSS_BENCH_CRASHES (default 5) how many crashes the failover figures take.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -12,36 +14,10 @@ import { ExecaRunner } from '../../common/runner.js';
 import { measurePlacement } from '../../controller/placement-bench.js';
 import { labConfig } from '../../vagrant/lab/config.js';
 import { Lab } from '../../vagrant/lab/lab.js';
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { value: number; unit: string };
-  ratio?: number;
-}
-
-const figures: Figure[] = [];
-
-function report(name: string, value: number, unit: string, baseline?: number): void {
-  const f: Figure = { name, value: round(value), unit };
-  let line = `bench ${name}: ${f.value} ${unit}`;
-  if (baseline !== undefined) {
-    f.baseline = { value: round(baseline), unit };
-    f.ratio = round(value / baseline);
-    line += ` (baseline ${f.baseline.value} ${unit}, ratio ${f.ratio})`;
-  }
-  figures.push(f);
-  process.stdout.write(`${line}\n`);
-}
-
-const round = (n: number) => Math.round(n * 100) / 100;
-const seconds = (since: number) => (performance.now() - since) / 1000;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
+import { benchDaemonRss } from './daemon-rss.js';
+import { figures, median, report, seconds } from './figures.js';
+import { benchClusterLab } from './lab-figures.js';
+import { benchSteadyPass } from './steady-pass.js';
 
 async function timeUp(lab: Lab, nodes: number): Promise<number> {
   await lab.down();
@@ -57,6 +33,13 @@ async function main(): Promise<void> {
   const runner = new ExecaRunner({ logger: log });
   const placement = measurePlacement(10_000, 1000);
   report('placement_10000_volumes_1000_nodes', Math.round(placement.ms), 'ms');
+  await benchSteadyPass([10, 100, 1000]);
+  await benchDaemonRss(1000);
+  await benchClusterLab(
+    { runner, log },
+    Number(process.env.XLSS_BENCH_ROUNDS ?? 3),
+    Number(process.env.XLSS_BENCH_CRASHES ?? 5),
+  );
   const lab = new Lab('/var/tmp/xlss-lab-bench', { runner, log });
   try {
     const one = await timeUp(lab, 1);
