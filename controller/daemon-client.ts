@@ -39,6 +39,8 @@ export interface DaemonEndpoint {
   name: string;
   url: string;
   tokenFile: string;
+  /** Connect through this unix socket instead of the URL's host (a lab forward, in tests). */
+  socketPath?: string;
 }
 
 export type DaemonClientFactory = (endpoint: DaemonEndpoint) => DaemonClient;

@@ -148,6 +148,7 @@ export class HttpDaemonClient implements DaemonClient {
     try {
       res = await requestJson({
         baseUrl: this.endpoint.url,
+        socketPath: this.endpoint.socketPath,
         method,
         path,
         token,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseLsblkDisks } from './node-facts.js';
+import { FakeRunner } from '../common/fake-runner.js';
+import { silentLogger } from '../common/log.js';
+import { createNodeFacts, FACTS_MAX_AGE_MS, FACTS_REFRESH_MS, parseLsblkDisks } from './node-facts.js';
 
 describe('parseLsblkDisks', () => {
   it('keeps whole disks, typed by transport and rotation', () => {
@@ -30,5 +32,55 @@ describe('parseLsblkDisks', () => {
   it('throws on output that is not an lsblk report', () => {
     expect(() => parseLsblkDisks('{}')).toThrow(/blockdevices/);
     expect(() => parseLsblkDisks('vda 1G')).toThrow();
+  });
+});
+
+describe('node facts under frequent heartbeats', () => {
+  function facts() {
+    const runner = new FakeRunner();
+    let t = 0;
+    const f = createNodeFacts({
+      config: {
+        nodeName: 'node1',
+        address: '10.0.0.1',
+        vg: 'xlss',
+        thinPool: 'pool',
+        labels: {},
+        zone: null,
+      } as never,
+      runner,
+      log: silentLogger,
+      version: '0.0.0',
+      engine: { ready: () => true, list: async () => [] },
+      load: async () => ({ avg1: 0, cpus: 1 }),
+      readFile: async () => {
+        throw new Error('no drbd');
+      },
+      now: () => t,
+    });
+    return { f, runner, advance: (ms: number) => (t += ms) };
+  }
+
+  it('runs one observation for calls that overlap, and answers fresh facts from memory', async () => {
+    const { f, runner } = facts();
+    const [a, b] = await Promise.all([f.nodeInfo(), f.nodeInfo()]);
+    expect(a).toEqual(b);
+    const perObservation = runner.calls.length;
+    expect(perObservation).toBeGreaterThan(0);
+    await f.nodeInfo();
+    expect(runner.calls.length).toBe(perObservation);
+  });
+
+  it('answers older facts at once and refreshes them behind; never answers facts past the max age', async () => {
+    const { f, runner, advance } = facts();
+    await f.nodeInfo();
+    const perObservation = runner.calls.length;
+    advance(FACTS_REFRESH_MS + 1);
+    await f.nodeInfo();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(runner.calls.length).toBe(2 * perObservation);
+    advance(FACTS_MAX_AGE_MS + 1);
+    await f.nodeInfo();
+    expect(runner.calls.length).toBe(3 * perObservation);
   });
 });

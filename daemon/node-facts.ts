@@ -45,7 +45,14 @@ export interface NodeFactsDeps {
   /** Injected for tests; defaults to systeminformation's current load. */
   load?: () => Promise<{ avg1: number; cpus: number }>;
   readFile?: (path: string) => Promise<string>;
+  /** Monotonic milliseconds; injected for tests. */
+  now?: () => number;
 }
+
+/** Facts younger than this are answered from memory while a fresh observation runs. */
+export const FACTS_REFRESH_MS = 2_000;
+/** Facts older than this are never answered: the caller waits for a fresh observation. */
+export const FACTS_MAX_AGE_MS = 30_000;
 
 export interface NodeFacts {
   vg(): Promise<{ sizeBytes: number; freeBytes: number }>;
@@ -119,15 +126,47 @@ export function createNodeFacts(deps: NodeFactsDeps): NodeFacts {
     }
   }
 
+  async function observeSystem() {
+    const [drbdInfo, vgInfo, pool, diskList, loadInfo] = await Promise.all([
+      drbdVersion(),
+      vgOrEmpty(),
+      thinPool(),
+      disks(),
+      load(),
+    ]);
+    return { drbdInfo, vgInfo, pool, diskList, loadInfo };
+  }
+
+  // The controller asks for these facts at every heartbeat (down to every 500 ms), and
+  // its deadline is one heartbeat; one observation costs four processes (over a second
+  // in an emulated lab guest). So at most one observation runs at a time, and a fresh
+  // enough one is answered from memory while the next is made in the background.
+  const now = deps.now ?? (() => performance.now());
+  let observed: { at: number; value: Awaited<ReturnType<typeof observeSystem>> } | null = null;
+  let inFlight: Promise<Awaited<ReturnType<typeof observeSystem>>> | null = null;
+  function refresh() {
+    inFlight ??= observeSystem()
+      .then((value) => {
+        observed = { at: now(), value };
+        return value;
+      })
+      .finally(() => {
+        inFlight = null;
+      });
+    return inFlight;
+  }
+  async function system() {
+    const cached = observed;
+    if (cached === null || now() - cached.at > FACTS_MAX_AGE_MS) return refresh();
+    if (now() - cached.at > FACTS_REFRESH_MS) refresh().catch(() => {});
+    return cached.value;
+  }
+
   return {
     vg,
     async nodeInfo() {
-      const [drbdInfo, vgInfo, pool, diskList, loadInfo, volumes] = await Promise.all([
-        drbdVersion(),
-        vgOrEmpty(),
-        thinPool(),
-        disks(),
-        load(),
+      const [{ drbdInfo, vgInfo, pool, diskList, loadInfo }, volumes] = await Promise.all([
+        system(),
         deps.engine.list(),
       ]);
       return {

@@ -6,7 +6,8 @@ import { ExecaRunner } from '../../common/runner.js';
 import { formatTable } from '../../common/table.js';
 import { LabBroker } from './broker.js';
 import { formatServices, registerFaultCommands, registerServiceCommands } from './cli-net.js';
-import { defaultLabDir, labConfig } from './config.js';
+import { removeLabContext, writeLabContext } from './cluster.js';
+import { defaultLabDir, type LabOptionsInput, labConfig } from './config.js';
 import { demoLine, promoteLine, runDemo } from './demo.js';
 import { Lab, type NodeStatus } from './lab.js';
 import { requireState } from './state.js';
@@ -39,14 +40,16 @@ function networkColumn(n: NodeStatus): string {
 }
 
 export function formatNodeTable(nodes: NodeStatus[]): string {
+  const withDaemon = nodes.some((n) => n.daemon !== undefined);
   const rows = [
-    ['NODE', 'ADDRESS', 'STATE', 'NETWORK', 'DATA DISK', 'UPTIME'],
+    ['NODE', 'ADDRESS', 'STATE', 'NETWORK', 'DATA DISK', ...(withDaemon ? ['DAEMON'] : []), 'UPTIME'],
     ...nodes.map((n) => [
       n.name,
       n.ip,
       !n.running ? 'stopped' : n.ready ? 'ready' : 'booting',
       networkColumn(n),
       n.diskFailed ? 'failing' : 'ok',
+      ...(withDaemon ? [n.daemon ?? '-'] : []),
       n.uptimeS !== undefined ? `${Math.round(n.uptimeS)}s` : '-',
     ]),
   ];
@@ -92,14 +95,27 @@ export function registerLabCommands(program: Command): void {
     .option('--kernel-args <params>', 'extra kernel parameters for the guests, e.g. to debug a boot')
     .option('--output <format>', 'table or json', 'table')
     .option('--install', 'install missing Debian packages with apt-get (also XLSS_LAB_INSTALL=1)')
-    .action(async (opts: Record<string, string>, cmd: Command) => {
-      const g = cmd.optsWithGlobals() as { dir?: string };
-      const config = labConfig({ ...opts, dir: g.dir });
-      const output = outputFormat(opts.output);
-      const l = labFrom(cmd);
-      await l.up(config, { install: wantsInstall(opts) });
-      printStatus(await l.status(), output);
-    });
+    .option('--bare', 'guests only: no VG, daemons or controller')
+    .action(
+      async (
+        opts: LabOptionsInput & { bare?: boolean; install?: boolean; output?: string },
+        cmd: Command,
+      ) => {
+        const g = cmd.optsWithGlobals() as { dir?: string };
+        const { bare, ...rest } = opts;
+        const config = labConfig({ ...rest, dir: g.dir, cluster: !bare });
+        const output = outputFormat(opts.output);
+        const l = labFrom(cmd);
+        const state = await l.up(config, { install: wantsInstall(opts) });
+        if (config.cluster) {
+          const path = writeLabContext(state);
+          process.stderr.write(
+            `xlss lab: the controller is ready; "xlss volume list" uses it (context ${path})\n`,
+          );
+        }
+        printStatus(await l.status(), output);
+      },
+    );
 
   lab
     .command('status')
@@ -156,7 +172,9 @@ export function registerLabCommands(program: Command): void {
     .command('down')
     .description('stop every guest and remove the namespace, taps and files (idempotent)')
     .action(async (_opts: unknown, cmd: Command) => {
-      await labFrom(cmd).down();
+      const l = labFrom(cmd);
+      await l.down();
+      if (removeLabContext(l.dir)) process.stderr.write('xlss lab: removed the context file of this lab\n');
     });
 
   lab

@@ -39,6 +39,7 @@ describe('labConfig', () => {
       accel: 'tcg',
       kernelArgs: [],
       subnet: '10.77.0',
+      cluster: false,
     });
   });
 

@@ -19,6 +19,11 @@ export interface LabConfig {
   kernelArgs: string[];
   /** First three octets of the lab's private /24, inside its own network namespace. */
   subnet: string;
+  /**
+   * A daemon on every guest and the controller on the host side, nodes registered
+   * (`xlss lab up`); false: bare guests (`--bare`, and lab tests unless they ask).
+   */
+  cluster: boolean;
 }
 
 /**
@@ -55,6 +60,7 @@ export interface LabOptionsInput {
   init?: string | undefined;
   accel?: string | undefined;
   kernelArgs?: string | undefined;
+  cluster?: boolean | undefined;
 }
 
 function intInRange(value: string | number, field: string, min: number, max: number): number {
@@ -93,6 +99,7 @@ export function labConfig(input: LabOptionsInput = {}): LabConfig {
     init,
     accel,
     subnet: LAB_SUBNET,
+    cluster: input.cluster ?? false,
   };
 }
 

@@ -15,6 +15,15 @@ import { type Logger, silentLogger } from '../../common/log.js';
 import { inProject, projectRoot } from '../../common/paths.js';
 import { type CommandRunner, startDetached } from '../../common/runner.js';
 import { type ExecResult, LabClient } from './client.js';
+import {
+  CONTROLLER_SERVICE,
+  controllerClient,
+  makeBackupsDir,
+  setUpNode,
+  waitNodesOnline,
+  writeClusterFiles,
+} from './cluster.js';
+import { clusterFiles } from './cluster-config.js';
 import { hostAddress, type LabConfig, netnsFor, nodeAddressing, SAFE_PATH } from './config.js';
 import { cutsRuleset, describeNetem, type NetemSpec, netemArgs, nodePair, samePair } from './faults.js';
 import { forwardServiceName, forwardSocket, validPort } from './forward.js';
@@ -73,6 +82,8 @@ export interface NodeStatus {
   /** The degradation of its link in force (`lab netem`), e.g. "delay 50ms loss 1%". */
   netem?: string;
   diskFailed: boolean;
+  /** Cluster labs: the controller's view of the node's daemon (online, suspect, offline, ...). */
+  daemon?: string;
   bootId?: string;
   uptimeS?: number;
 }
@@ -243,6 +254,7 @@ export class Lab {
       createdAt: new Date().toISOString(),
       brokerPidFile: join(this.dir, 'broker.pid'),
       brokerSocket: join(this.dir, 'broker.sock'),
+      ...(config.cluster ? { cluster: true } : {}),
     };
     const nodes: NodeState[] = [];
     for (let i = 1; i <= config.nodes; i++) {
@@ -271,6 +283,7 @@ export class Lab {
       state.hostIp,
       nodes.map((n) => n.tap),
     );
+    makeBackupsDir(this.dir);
     for (const n of nodes) {
       sparseFile(n.dataDisk, config.diskBytes);
       sparseFile(n.stateDisk, config.stateDiskBytes);
@@ -287,8 +300,52 @@ export class Lab {
       new Map(),
       started,
     );
+    if (config.cluster) await this.startCluster(state);
     this.progress(`lab up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return state;
+  }
+
+  /** Daemons on every guest, the controller on the host side; returns once every node is online. */
+  private async startCluster(state: LabState): Promise<void> {
+    const started = performance.now();
+    const secs = () => ((performance.now() - started) / 1000).toFixed(1);
+    const tokens = writeClusterFiles(state);
+    this.progress('setting up the nodes: VG, thin pool, daemon config; starting the daemons');
+    await Promise.all(
+      state.nodes.map((n) =>
+        setUpNode(this, state, n, {
+          controller: tokens.controllerToken,
+          node: tokens.nodeTokens.get(n.name) as string,
+        }),
+      ),
+    );
+    this.progress(`nodes set up after ${secs()} s; starting the controller`);
+    await this.runService(CONTROLLER_SERVICE, [
+      process.execPath,
+      XLSS_BIN,
+      'controller',
+      '--config',
+      clusterFiles(this.dir).controllerConfig,
+    ]);
+    await waitNodesOnline(
+      controllerClient(this.dir, tokens.controllerToken),
+      state.nodes.map((n) => n.name),
+    );
+    this.progress(`controller up, ${state.nodes.length} daemons online after ${secs()} s`);
+  }
+
+  /** The controller's view of each node (health), or undefined when it is not a cluster lab or does not answer. */
+  async daemonHealth(): Promise<Map<string, string> | undefined> {
+    const state = this.state();
+    if (!state.cluster) return undefined;
+    try {
+      const token = readFileSync(clusterFiles(this.dir).controllerToken, 'utf8').trim();
+      const nodes = await controllerClient(this.dir, token, 3000).listNodes();
+      return new Map(nodes.map((n) => [n.name, n.health]));
+    } catch (err) {
+      this.log.debug({ err }, 'controller did not answer');
+      return new Map(state.nodes.map((n) => [n.name, 'no controller']));
+    }
   }
 
   private async startNbd(n: NodeState): Promise<void> {
@@ -365,6 +422,7 @@ export class Lab {
     const state = this.state();
     let links: NodeLink[] = [];
     if (livePid(state.brokerPidFile) !== undefined) links = await new LabClient(state.brokerSocket).status();
+    const daemons = await this.daemonHealth();
     return state.nodes.map((n) => {
       const link = links.find((l) => l.node === n.name);
       const running = livePid(n.qemuPidFile) !== undefined;
@@ -379,6 +437,7 @@ export class Lab {
           .map((c) => (c[0] === n.name ? c[1] : c[0])),
         ...(state.netem?.[n.name] ? { netem: describeNetem(state.netem[n.name] as NetemSpec) } : {}),
         diskFailed: livePid(n.nbdPidFile) === undefined,
+        ...(daemons ? { daemon: daemons.get(n.name) ?? 'not registered' } : {}),
         ...(link?.bootId && running ? { bootId: link.bootId } : {}),
         ...(link?.uptimeS !== undefined && running ? { uptimeS: link.uptimeS } : {}),
       };

@@ -40,11 +40,17 @@ export const LAB_FILE_PATTERNS: RegExp[] = [
   /^\.xlss-lab(\.lock)?\.\d+\.new$/,
   // Named services and forwards the lab runs (logs, pid files, sockets).
   /^[a-z0-9][a-z0-9_.-]*\.(log|pid|sock)$/,
+  // The cluster: controller config, token and database; each node's daemon token.
+  /^controller\.(yaml|token|db|db-wal|db-shm|db-journal)$/,
+  /^node\d+\.token$/,
 ];
 
 /** Subdirectories the lab builds in its directory, and what they may hold. */
 export const LAB_SUBDIR_FILES: Record<string, RegExp> = {
   'initramfs-tree': /^(init|bin|bin\/busybox|modules|modules\/[a-z0-9_]+\.ko)$/,
+  // The guests' shared backup target: a directory per volume, images and manifests in it
+  // (names as daemon/backup/names.ts makes them, plus their temp files).
+  backups: /^[a-z0-9][a-z0-9-]{0,62}(\/\.?[A-Za-z0-9][A-Za-z0-9T:._-]{0,180})?$/,
 };
 
 const uid = (): number => process.getuid?.() ?? 0;
@@ -235,7 +241,8 @@ export function releaseLock(dir: string): void {
   if (owner?.pid === process.pid) unlinkSync(join(dir, LOCK_FILE));
 }
 
-function known(name: string): boolean {
+/** Is `name` (in the lab directory itself) one of the names the lab gives its files? */
+export function isLabFile(name: string): boolean {
   return LAB_FILE_PATTERNS.some((p) => p.test(name));
 }
 
@@ -279,7 +286,7 @@ export function removeLabDir(dir: string): string[] {
     const st = lstatSync(path);
     const sub = LAB_SUBDIR_FILES[name];
     if (sub && st.isDirectory()) removeSubdir(dir, name, sub, left);
-    else if (!st.isDirectory() && known(name)) unlinkIfThere(path);
+    else if (!st.isDirectory() && isLabFile(name)) unlinkIfThere(path);
     else left.push(name);
   }
   if (left.length > 0) return left;

@@ -1,4 +1,5 @@
 import { inProject } from '../../common/paths.js';
+import { BACKUP_TAG, clusterFiles } from './cluster-config.js';
 import { DISK_SERIAL } from './config.js';
 import type { LabState, NodeState } from './state.js';
 
@@ -52,6 +53,9 @@ export function qemuArgs(state: Omit<LabState, 'nodes'>, node: Omit<NodeState, '
     cmdline,
     '-virtfs',
     'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    // The backup target every node reaches (NFS in production): read-write, shared.
+    '-virtfs',
+    `local,path=${backupsDir(state.dir)},mount_tag=${BACKUP_TAG},security_model=passthrough,multidevs=remap`,
     '-chardev',
     `file,id=console,path=${node.consoleLog},append=on`,
     '-serial',
@@ -77,6 +81,10 @@ export function qemuArgs(state: Omit<LabState, 'nodes'>, node: Omit<NodeState, '
     '-device',
     'virtio-rng-pci',
   ];
+}
+
+function backupsDir(dir: string): string {
+  return clusterFiles(dir).backups;
 }
 
 /** qemu-nbd serving a node's data disk on a unix socket; killing it makes the disk fail. */

@@ -47,6 +47,8 @@ export interface LabState {
   cuts?: NodePair[];
   /** Degraded links by node (`lab netem`), applied again when a node boots. */
   netem?: Record<string, NetemSpec>;
+  /** Daemons in the guests and the controller service (`lab up` without --bare). */
+  cluster?: boolean;
   /** Processes started in the lab's namespace (`lab run`, `lab forward`), by name. */
   services?: Record<string, ServiceState>;
 }

@@ -48,11 +48,21 @@ mkdir -p /var/lib/xlss/etc && cp -a /var/lib/xlss/etc/. /etc/ || log "cannot res
 mkdir -p /etc/xlss
 printf 'NODE_NAME=%s\nNODE_ADDRESS=%s\n' "$NODE" "${IP%/*}" > /etc/xlss/node.env
 
+# The backup target every node reaches: the lab directory's backups/ on the host (NFS
+# in production). Read-write and uncached: several guests write into it.
+mkdir -p /srv/xlss-backups
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 xlssbackups /srv/xlss-backups ||
+  log "cannot mount the backup share"
+
 if [ "$INIT" = systemd ]; then
+  # xlss-daemon.service runs /usr/local/bin/xlss (the overlay's /usr/local is empty).
+  [ -e /usr/local/bin/xlss ] || ln -s "$(cd "$HERE/../../.." && pwd)/bin/xlss.js" /usr/local/bin/xlss
   exec sh "$HERE/systemd-init.sh"
 fi
+# The daemon's line is there once the node has a daemon config (a cluster lab).
 cat > /etc/inittab <<TAB
 ::respawn:$NODEJS $AGENT
+$(sh "$HERE/daemon-inittab.sh")
 ::ctrlaltdel:/bin/busybox poweroff -f
 TAB
 log "node $NODE ready for init"

@@ -1,0 +1,9 @@
+/**
+ * `xlss daemon` on its own: the entry of the daemon bundle (dist/xlss-daemon.mjs) that lab
+ * guests run. Same commands and exit codes as `xlss daemon`; under emulation, loading one
+ * file instead of every module of the CLI over 9p is what makes the daemon start fast.
+ */
+import { buildProgram, runProgram } from '../cli/program.js';
+import { registerDaemonCommands } from './cli.js';
+
+process.exitCode = await runProgram(buildProgram([registerDaemonCommands]), process.argv);
