@@ -11,7 +11,16 @@ await build({
   format: 'esm',
   external: ['better-sqlite3'],
   logLevel: 'warning',
+  // CommonJS dependencies expect require, __filename and __dirname (write-file-atomic
+  // names its temp files after __filename: without it every spec write failed).
   banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    js: [
+      "import { createRequire } from 'node:module';",
+      "import { fileURLToPath as xlssFileUrlToPath } from 'node:url';",
+      "import { dirname as xlssDirname } from 'node:path';",
+      'const require = createRequire(import.meta.url);',
+      'const __filename = xlssFileUrlToPath(import.meta.url);',
+      'const __dirname = xlssDirname(__filename);',
+    ].join(' '),
   },
 });

@@ -83,9 +83,10 @@ export function renderControllerConfig(dir: string, hostIp: string, nodes: Clust
     listen: { host: hostIp, port: CONTROLLER_PORT, socketPath: f.controllerSocket },
     tokenFile: f.controllerToken,
     databasePath: f.database,
-    // The controller gives each poll one heartbeat to answer; 1 s leaves TCG guests room.
-    heartbeatInterval: '1s',
-    nodeTimeout: '3s',
+    // The controller gives each poll one heartbeat to answer. With 1 s, TCG guests on a
+    // loaded 2-core host (load 11) missed polls and flapped to "suspect"; 2 s holds.
+    heartbeatInterval: '2s',
+    nodeTimeout: '6s',
     // A path in the guests (the daemons write the backups): the share of <dir>/backups.
     defaultBackupTarget: BACKUP_MOUNT,
     nodes: nodes.map((n) => ({
