@@ -164,20 +164,22 @@ describe('xlss daemon on two nodes, over TCP', () => {
       200_000,
       300,
     );
-    const killed = await c.sh(
-      'node1',
-      'for p in $(pidof node); do grep -q xlss-daemon /proc/$p/cmdline && kill -9 $p && echo $p; done',
-    );
-    expect(killed.trim()).toMatch(/^\d+$/);
-    say(`killed the daemon (pid ${killed.trim()}) on node1 once its LV existed`);
+    const daemonPid = async () =>
+      (
+        await c.sh(
+          'node1',
+          'for p in $(pidof node); do grep -q xlss-daemon /proc/$p/cmdline && echo $p; done; true',
+        )
+      ).trim();
+    const killed = await daemonPid();
+    expect(killed).toMatch(/^\d+$/);
+    await c.sh('node1', `kill -9 ${killed}`);
+    say(`killed the daemon (pid ${killed}) on node1 once its LV existed`);
     await waitFor(
       'a new daemon on node1',
       async () => {
-        const pids = await c.sh(
-          'node1',
-          'for p in $(pidof node); do grep -q xlss-daemon /proc/$p/cmdline && echo $p; done; true',
-        );
-        return pids.trim() !== '' && pids.trim() !== killed.trim();
+        const pid = await daemonPid();
+        return pid !== '' && pid !== killed;
       },
       120_000,
     );
@@ -200,6 +202,7 @@ describe('xlss daemon on two nodes, over TCP', () => {
   it('backup on node1, restore on node2 through the shared backups directory, checksum verified', async () => {
     // v62 (node1 Primary, ext4 mounted) gets data and a backup policy on the share.
     const policy = { intervalSeconds: 86_400, retain: 2, target: BACKUPS };
+    await until('v62', 'ready', 300_000);
     await putBoth('v62', 62, 'node1', { backup: policy });
     const md5 = (
       await c.sh('node1', 'head -c 3145728 /dev/urandom > /mnt/v62/data && sync && md5sum < /mnt/v62/data')
