@@ -202,8 +202,8 @@ describe('xlss daemon on two nodes, over TCP', () => {
   it('backup on node1, restore on node2 through the shared backups directory, checksum verified', async () => {
     // v62 (node1 Primary, ext4 mounted) gets data and a backup policy on the share.
     const policy = { intervalSeconds: 86_400, retain: 2, target: BACKUPS };
-    await until('v62', 'ready', 300_000);
     await putBoth('v62', 62, 'node1', { backup: policy });
+    await until('v62', 'ready', 400_000);
     const md5 = (
       await c.sh('node1', 'head -c 3145728 /dev/urandom > /mnt/v62/data && sync && md5sum < /mnt/v62/data')
     ).split(' ')[0];
@@ -227,8 +227,10 @@ describe('xlss daemon on two nodes, over TCP', () => {
     // node2 sees the same file on its own mount of the share.
     expect((await c.sh('node2', `ls ${BACKUPS}/v62`)).length).toBeGreaterThan(0);
 
-    // A new empty volume with node2 Primary, not mounted: the restore target.
-    await putBoth('v63', 63, 'node2', { sizeBytes: 128 * MiB, mountPoint: null });
+    // A new empty volume with node2 Primary, not mounted: the restore target. Larger than
+    // v62: a backup's size is its LV's, DRBD's internal metadata included, so the device
+    // of a volume of the same size is 40 KiB too small (the lab showed that 409).
+    await putBoth('v63', 63, 'node2', { sizeBytes: 160 * MiB, mountPoint: null });
     await until('v63', 'ready', 400_000);
     const d2 = await daemon('node2');
     t0 = performance.now();
