@@ -83,10 +83,13 @@ export function renderControllerConfig(dir: string, hostIp: string, nodes: Clust
     listen: { host: hostIp, port: CONTROLLER_PORT, socketPath: f.controllerSocket },
     tokenFile: f.controllerToken,
     databasePath: f.database,
-    // The controller gives each poll one heartbeat to answer. With 1 s, TCG guests on a
-    // loaded 2-core host (load 11) missed polls and flapped to "suspect"; 2 s holds.
-    heartbeatInterval: '2s',
-    nodeTimeout: '6s',
+    // The controller gives each poll one heartbeat to answer. TCG guests on a loaded
+    // 2-core host missed polls: with 1 s at host load 11 they flapped to "suspect", with
+    // 2 s / 6 s at load 20 a node under a volume create went offline and the new volume
+    // failed. A test that needs faster detection sets XLSS_CONTROLLER_HEARTBEAT_INTERVAL
+    // and XLSS_CONTROLLER_NODE_TIMEOUT (the controller service inherits the environment).
+    heartbeatInterval: '3s',
+    nodeTimeout: '10s',
     // A path in the guests (the daemons write the backups): the share of <dir>/backups.
     defaultBackupTarget: BACKUP_MOUNT,
     nodes: nodes.map((n) => ({

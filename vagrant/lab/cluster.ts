@@ -28,7 +28,7 @@ import type { LabState, NodeState } from './state.js';
 export const CONTROLLER_SERVICE = 'controller';
 const CLUSTER_NODE_SCRIPT = inProject('vagrant/lab/guest/cluster-node.sh');
 /** How long `up` waits for every daemon to report to the controller (TCG guests are slow). */
-const ONLINE_TIMEOUT_MS = 180_000;
+const ONLINE_TIMEOUT_MS = 300_000;
 
 /** Where the guest keeps a file that must survive a crash: setup.sh copies it over /etc at boot. */
 function onStateDisk(etcPath: string): string {
