@@ -76,6 +76,11 @@ export async function startDaemon(
         : null,
     nodeName: config.nodeName,
     log,
+    // Longer than the controller's own daemon-call deadline (10 s): before it answers
+    // about a crashed peer it tries to outdate it through that peer's daemon, and a dead
+    // host may take that long to fail; a shorter wait here turned every such answer into
+    // "controller did not answer" and the Primary stayed frozen.
+    timeoutMs: 15_000,
     epochOf: async (volume) => (await need(engine, 'engine').get(volume))?.epoch ?? null,
   });
   engine = factories.createEngine({ runner, log, config: engineConfigOf(config), registry, fence: relay });

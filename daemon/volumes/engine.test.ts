@@ -258,7 +258,7 @@ describe('volume engine on a fake node', () => {
     expect(await readdir(join(dir, 'state', 'volumes'))).toEqual([]);
   });
 
-  it('resize grows LV, then DRBD, then the filesystem; waits while the peer lags; refuses a shrink', async () => {
+  it('resize grows LV, then DRBD (thin: --assume-clean), then the filesystem; notices a lagging peer catch up with no event; refuses a shrink', async () => {
     const node = new FakeNode();
     const dir = await tempDir();
     const { engine } = await engineOn(node, dir);
@@ -270,14 +270,50 @@ describe('volume engine on a fake node', () => {
     const s = await engine.resize('vol0', 128 * MiB);
     expect(s.error).toMatch(/not grown yet/);
     expect(node.count('resize2fs')).toBe(0);
-    node.peerLvBytes = null; // the peer grew its LV
-    await engine.reconcileNow();
+    // The peer grows its LV and its resize grows the device here; events2 says nothing
+    // and nobody calls reconcileNow: the engine's own retry must notice, within a second
+    // (the old engine waited for the next periodic pass, an hour in this config).
+    node.peerGrew('vol0');
+    const deadline = Date.now() + 1000;
+    while ((await engine.get('vol0'))?.state !== 'ready' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const order = node.calls
       .slice(n)
       .filter((c) => ['lvextend', 'drbdadm', 'resize2fs'].includes(c.command))
-      .map((c) => c.command + (c.command === 'drbdadm' ? ` ${c.args[2]}` : ''));
-    expect(order).toEqual(['lvextend', 'drbdadm resize', 'drbdadm resize', 'resize2fs']);
-    expect((await engine.get('vol0'))?.state).toBe('ready');
+      .map((c) =>
+        [c.command, ...c.args.filter((a) => !a.startsWith('/') && a !== '-c' && a !== '--')].join(' '),
+      );
+    // One resize command: the second look finds the device grown and runs none.
+    expect(order).toEqual([
+      'lvextend --size 134217728b xlss/vol0',
+      'drbdadm --assume-clean resize vol0',
+      'resize2fs',
+    ]);
+    expect(await engine.get('vol0')).toMatchObject({ state: 'ready', error: null });
+  });
+
+  it('delete reads the LVM report only before and after removing the LV, not once per step', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    await new Promise((r) => setTimeout(r, 400)); // the passes DRBD events started are over
+    const n = node.calls.length;
+    await engine.delete('vol0', { force: true });
+    const cmds = node.calls.slice(n).map((c) => c.command);
+    // unmount, demote, down, remove-lv, remove-config, forget: six steps; reports only
+    // before them, inside lvremove's own checks (two) and after it (one). The old engine
+    // read one before every step: eight.
+    expect(cmds.filter((c) => c === 'lvs')).toHaveLength(4);
+    expect(cmds.filter((c) => c !== 'lvs')).toEqual([
+      'umount',
+      'drbdadm',
+      'drbdsetup',
+      'dd',
+      'dd',
+      'lvremove',
+    ]);
   });
 
   it('promote: 409 for a stale epoch, a Primary peer, a disk that is not UpToDate; --force only with peerFenced', async () => {
@@ -335,6 +371,62 @@ describe('volume engine on a fake node', () => {
     const order = node.calls.filter((c) => ['mount', 'systemctl'].includes(c.command)).map((c) => c.command);
     expect(order).toEqual(['mount', 'systemctl']);
     expect(node.argsOf('systemctl')).toEqual([['start', '--no-block', 'pg.service']]);
+  });
+
+  it('a Primary frozen by fencing resumes I/O only once the controller allows, after the handler gave up', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const answers: boolean[] = [];
+    let allow = false;
+    const { engine } = await startEngine(
+      node,
+      dir,
+      {},
+      {
+        fence: {
+          askController: async (volume, peer) => {
+            answers.push(allow);
+            expect({ volume, peer }).toEqual({ volume: 'vol0', peer: 'node2' });
+            return allow
+              ? { allow: true, reason: 'dead: node2 is offline by heartbeat' }
+              : { allow: false, reason: 'node2 is suspect and not confirmed outdated' };
+          },
+        },
+        retrySoonMs: 50,
+      },
+    );
+    stops.push(() => engine.stop());
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    const resumes = () => node.argsOf('drbdadm').filter((a) => a.includes('resume-io')).length;
+    // The peer's node crashed: DRBD froze I/O and runs the handler, which is still asking.
+    node.setPeerConnected('vol0', false);
+    node.patch('vol0', { suspended: 'fencing' });
+    node.helper('vol0', 'fence-peer');
+    await new Promise((r) => setTimeout(r, 20));
+    await engine.reconcileNow();
+    expect(answers).toEqual([]);
+    expect(await engine.get('vol0')).toMatchObject({
+      state: 'degraded',
+      observed: { drbd: { suspended: true } },
+    });
+    // The handler gave up (exit 1): the engine asks, hears "no", stays frozen, asks again.
+    node.helper('vol0', 'fence-peer', 1);
+    await new Promise((r) => setTimeout(r, 20));
+    await engine.reconcileNow();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answers.length).toBeGreaterThanOrEqual(2);
+    expect(answers.every((a) => a === false)).toBe(true);
+    expect(resumes()).toBe(0);
+    expect((await engine.get('vol0'))?.error).toMatch(/frozen.*not confirmed outdated/);
+    // The controller declared the peer offline: the next question gets an allow.
+    allow = true;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(resumes()).toBe(1);
+    expect(node.resources.get('vol0')?.suspended).toBe('no');
+    const s = await engine.get('vol0');
+    expect(s?.observed.drbd?.role).toBe('Primary');
+    expect(s?.error).toBeNull();
   });
 
   it('demote unmounts then goes Secondary; outdate runs drbdadm outdate', async () => {

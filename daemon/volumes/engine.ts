@@ -8,11 +8,11 @@ import { NAME_PATTERN, type PromoteBody, VolumeSpec, type VolumeStatus } from '.
 import { DrbdConfigFiles } from './config-files.js';
 import { DeadlineRunner } from './deadlines.js';
 import { EngineMetrics } from './metrics.js';
-import { deviceOf, peerOf, planVolume, type VolumeFacts, type VolumePlan } from './plan.js';
+import { deviceOf, peerOf, planVolume, type StepKind, type VolumeFacts, type VolumePlan } from './plan.js';
 import { drbdDevice, renderVolumeResource } from './resource.js';
 import type { VolumeEngine, VolumeEngineDeps } from './service.js';
 import { volumeStatus } from './status.js';
-import { StepRunner } from './steps.js';
+import { RetrySoonError, StepRunner } from './steps.js';
 import { newRecord, SpecStore, type VolumeRecord } from './store.js';
 import { type NodeView, parseMounts, readVolumeGroup } from './view.js';
 
@@ -20,6 +20,8 @@ import { type NodeView, parseMounts, readVolumeGroup } from './view.js';
 export const OWNER_TAG = 'xlss';
 /** Rounds of observe → apply per reconcile; a volume needs about a dozen steps from nothing. */
 const MAX_ROUNDS = 40;
+/** Steps that change an LV: the round after one reads the LVM report again. */
+const LVM_STEPS: ReadonlySet<StepKind> = new Set(['create-lv', 'extend-lv', 'remove-lv']);
 
 export interface EngineExtras {
   /** Reads /proc/self/mounts (injected by unit tests). */
@@ -30,6 +32,14 @@ export interface EngineExtras {
   firstDumpTimeoutMs?: number;
   /** How long a step waits for events2 to show its effect. */
   settleMs?: number;
+  /**
+   * First delay before a step that waits on something outside the node (a frozen
+   * Primary's fence question, a peer that has not grown its LV) is tried again; doubles
+   * up to 8 times that while it keeps waiting.
+   */
+  retrySoonMs?: number;
+  /** How long drbd-resize watches the device size after `drbdadm resize`. */
+  growWaitMs?: number;
 }
 
 /** The daemon's volume engine: spec store, observe → plan → apply, and the role operations. */
@@ -58,6 +68,8 @@ export class Engine implements VolumeEngine {
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private eventTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
   private stopped = false;
 
   constructor(private readonly deps: VolumeEngineDeps & EngineExtras) {
@@ -103,9 +115,11 @@ export class Engine implements VolumeEngine {
       lvm: this.lvm,
       stream: this.stream,
       log: this.log,
+      fence: this.deps.fence,
       save: (r) => this.save(r),
       readFile: this.deps.readSysFile ?? ((p) => readFile(p, 'utf8')),
       ...(this.deps.settleMs !== undefined && { settleMs: this.deps.settleMs }),
+      ...(this.deps.growWaitMs !== undefined && { growWaitMs: this.deps.growWaitMs }),
     });
     this.stream.on('change', () => this.onDrbdEvent());
     this.stream.start();
@@ -123,6 +137,7 @@ export class Engine implements VolumeEngine {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.eventTimer);
+    clearTimeout(this.retryTimer);
     // Let the step in flight finish: resources are left exactly as they are.
     await this.lock.catch(() => undefined);
     this.abort.abort();
@@ -165,6 +180,21 @@ export class Engine implements VolumeEngine {
     this.eventTimer.unref?.();
   }
 
+  /**
+   * A step waits on something no DRBD event announces: run a pass again soon (backing
+   * off while it keeps waiting), not only at the next periodic pass.
+   */
+  private retrySoon(): void {
+    const base = this.deps.retrySoonMs ?? 1000;
+    this.retryDelayMs = this.retryDelayMs === 0 ? base : Math.min(this.retryDelayMs * 2, base * 8);
+    if (this.stopped || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.reconcileNow().catch((err) => this.log.error({ err }, 'reconcile failed'));
+    }, this.retryDelayMs);
+    this.retryTimer.unref?.();
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.lock.then(fn, fn);
     this.lock = next.catch(() => undefined);
@@ -173,8 +203,17 @@ export class Engine implements VolumeEngine {
 
   // ---- observe, plan, apply --------------------------------------------------------------
 
-  private async observe(): Promise<NodeView> {
-    const { lvs, odd } = await readVolumeGroup(this.runner, this.deps.config.vg, this.abort.signal);
+  /**
+   * The node as it is now. DRBD comes from the events2 stream and mounts from
+   * /proc/self/mounts, both free; the LVM report is one process (seconds in a busy
+   * guest), so `lvm: false` reuses the last one: right after a step that changed no LV.
+   */
+  private async observe(options: { lvm: boolean } = { lvm: true }): Promise<NodeView> {
+    const last = this.view;
+    const { lvs, odd } =
+      options.lvm || !last
+        ? await readVolumeGroup(this.runner, this.deps.config.vg, this.abort.signal)
+        : { lvs: last.lvs, odd: last.oddLvs };
     const drbd = this.stream.snapshot();
     const view: NodeView = {
       lvs,
@@ -214,12 +253,19 @@ export class Engine implements VolumeEngine {
     return this.exclusive(() => this.reconcileLocked(null));
   }
 
-  private async reconcileLocked(only: string | null): Promise<void> {
+  /**
+   * `lvmFresh`: the caller observed LVM just now, so the first round reuses that report.
+   * Later rounds read LVM again only after a step that changed an LV (or failed).
+   */
+  private async reconcileLocked(only: string | null, lvmFresh = false): Promise<void> {
     const steps = this.steps;
     if (!steps) throw new ConflictError('the volume engine is not started');
     const failedThisRun = new Set<string>();
+    let lvmStale = !lvmFresh;
+    let retry = false;
     for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
-      const view = await this.observe();
+      const view = await this.observe({ lvm: lvmStale });
+      lvmStale = false;
       let acted = false;
       for (const record of [...this.records.values()]) {
         if (only !== null && record.name !== only) continue;
@@ -236,6 +282,7 @@ export class Engine implements VolumeEngine {
         const next = plan.steps[0];
         if (!next || failedThisRun.has(record.name)) continue;
         acted = true;
+        if (LVM_STEPS.has(next)) lvmStale = true;
         try {
           await steps.apply(next, { record, facts, wanted: this.wanted(record) });
           if (next === 'forget') this.records.delete(record.name);
@@ -244,12 +291,20 @@ export class Engine implements VolumeEngine {
           const why = `${next}: ${(err as Error).message}`;
           this.errors.set(record.name, why);
           failedThisRun.add(record.name);
+          lvmStale = true;
+          if (err instanceof RetrySoonError) {
+            this.log.warn({ volume: record.name, step: next, why }, 'waiting; trying again soon');
+            retry = true;
+            continue;
+          }
           this.metrics.reconcileErrors.inc({ volume: record.name });
           this.log.error({ volume: record.name, step: next, err }, 'step failed');
         }
       }
       if (!acted) break;
     }
+    if (retry) this.retrySoon();
+    else if (only === null) this.retryDelayMs = 0;
     this.updateMetrics();
     if (only !== null && failedThisRun.has(only)) throw new ConflictError(this.errors.get(only) ?? 'failed');
   }
@@ -388,7 +443,7 @@ export class Engine implements VolumeEngine {
           throw new ConflictError(`volume "${name}" is Primary on this node`);
       }
       if (!record.deleting) await this.save({ ...record, deleting: true });
-      await this.reconcileLocked(name);
+      await this.reconcileLocked(name, true);
       if (this.records.has(name))
         throw new ConflictError(
           `volume "${name}" is not fully deleted: ${this.errors.get(name) ?? this.plans.get(name)?.error ?? 'still tearing down'}`,
@@ -432,7 +487,7 @@ export class Engine implements VolumeEngine {
         const cur = this.records.get(name) as VolumeRecord;
         await this.save({ ...cur, spec: { ...cur.spec, mountPoint: null } });
       }
-      await this.reconcileLocked(name).catch((err) =>
+      await this.reconcileLocked(name, true).catch((err) =>
         this.log.warn({ volume: name, err }, 'after promotion'),
       );
       const promoted = this.records.get(name) as VolumeRecord;

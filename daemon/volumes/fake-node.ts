@@ -39,6 +39,8 @@ export interface FakeResource {
   replication: string;
   sizeKiB: number;
   done?: number;
+  /** events2's `suspended` (`fencing` while a fence-peer question is open). */
+  suspended?: string;
 }
 
 export interface RecordedCommand {
@@ -171,6 +173,17 @@ export class FakeNode implements CommandRunner {
     this.emit(r);
   }
 
+  /**
+   * The lagging peer grew its LV and ran its resize: the device here grows with no
+   * events2 line, as DRBD 8.4 shows it.
+   */
+  peerGrew(name: string): void {
+    this.peerLvBytes = null;
+    const r = this.resources.get(name);
+    const lv = this.lvs.get(name);
+    if (r && lv) r.sizeKiB = Number(lv.sizeBytes / 1024n) - 40;
+  }
+
   /** The peer goes away (its node died) or comes back. */
   setPeerConnected(name: string, connected: boolean): void {
     const r = this.resources.get(name);
@@ -190,6 +203,15 @@ export class FakeNode implements CommandRunner {
         replication: 'Off',
       });
     this.emit(r);
+  }
+
+  /** A DRBD handler call (status undefined) or its response, as events2 reports them. */
+  helper(name: string, helper: string, status?: number): void {
+    const kind = status === undefined ? 'call' : 'response';
+    const tail = status === undefined ? '' : ` status:${status}`;
+    this.broadcast([
+      `${kind} helper name:${name} peer-node-id:1 conn-name:peer volume:0 minor:0 helper:${helper}${tail}`,
+    ]);
   }
 
   // ---- answers ------------------------------------------------------------------------
@@ -340,8 +362,13 @@ export class FakeNode implements CommandRunner {
       config = args[1];
       args = args.slice(2);
     }
-    const clearBitmap = args[0] === '--' && args[1] === '--clear-bitmap';
-    if (clearBitmap) args = args.slice(2);
+    // `drbdadm -- --opt verb res`: options after `--` go to drbdsetup.
+    const passed: string[] = [];
+    if (args[0] === '--') {
+      args = args.slice(1);
+      while (args[0]?.startsWith('--')) passed.push(args.shift() as string);
+    }
+    const clearBitmap = passed.includes('--clear-bitmap');
     const verb = args[0] ?? '';
     const force = args.includes('--force');
     const target = String(args[args.length - 1]);
@@ -422,6 +449,11 @@ export class FakeNode implements CommandRunner {
         this.emit(res);
         return [0, '', ''];
       }
+      case 'resume-io':
+        if (!res) return [10, '', `${name}: No such resource`];
+        res.suspended = 'no';
+        this.emit(res);
+        return [0, '', ''];
       case 'outdate':
         if (!res) return [10, '', `${name}: No such resource`];
         if (res.role === 'Primary')
@@ -534,7 +566,7 @@ const READ_ONLY = new Set(['lvs', 'vgs', 'blkid']);
 function resourceLines(kind: string, r: FakeResource): string[] {
   const done = r.done !== undefined ? ` done:${r.done}` : '';
   return [
-    `${kind} resource name:${r.name} role:${r.role} suspended:no`,
+    `${kind} resource name:${r.name} role:${r.role} suspended:${r.suspended ?? 'no'}`,
     `${kind} connection name:${r.name} peer-node-id:1 conn-name:peer connection:${r.connection} role:${r.peerRole}`,
     `${kind} device name:${r.name} volume:0 minor:${r.minor} disk:${r.disk} size:${r.sizeKiB}`,
     `${kind} peer-device name:${r.name} peer-node-id:1 conn-name:peer volume:0 replication:${r.replication} peer-disk:${r.peerDisk} out-of-sync:0${done}`,

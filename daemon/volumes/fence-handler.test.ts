@@ -14,6 +14,8 @@ let answer: { status: number; body: string } | null = {
   status: 200,
   body: '{"allow":true,"reason":"outdated"}',
 };
+/** Answers given before `answer`, one per question (the controller's "not yet"s). */
+let first: { status: number; body: string }[] = [];
 const asked: unknown[] = [];
 let dir: string;
 
@@ -29,8 +31,9 @@ beforeAll(async () => {
     });
     req.on('end', () => {
       asked.push({ auth: req.headers.authorization, url: req.url, body: JSON.parse(body) });
-      if (!answer) return; // never answers: the handler's timeout
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+      const a = first.shift() ?? answer;
+      if (!a) return; // never answers: the handler's timeout
+      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.body);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -51,6 +54,7 @@ async function runHandler(env: Record<string, string> = {}) {
       XLSS_TOKEN_FILE: join(dir, 'token'),
       XLSS_STATE_DIR: dir,
       XLSS_FENCE_TIMEOUT: '2',
+      XLSS_FENCE_RETRY_SECONDS: '0',
       ...env,
     },
   });
@@ -68,9 +72,27 @@ describe('xlss-fence-peer', () => {
     });
   });
   it('exits 7 (peer fenced) when the controller confirmed the peer dead', async () => {
-    answer = { status: 200, body: '{"allow":true,"reason":"dead"}' };
+    answer = { status: 200, body: '{"allow":true,"reason":"dead: node2 is offline by heartbeat"}' };
     expect(await runHandler()).toBe(7);
   });
+  it('asks again while the controller says not yet (the peer not declared offline), then resumes', async () => {
+    const before = asked.length;
+    first = [
+      { status: 200, body: '{"allow":false,"reason":"node2 is suspect and not confirmed outdated"}' },
+      { status: 502, body: '{"error":"ECONTROLLER"}' },
+    ];
+    answer = { status: 200, body: '{"allow":true,"reason":"dead: node2 is offline by heartbeat"}' };
+    const t0 = Date.now();
+    expect(await runHandler({ XLSS_FENCE_RETRY_SECONDS: '30', XLSS_FENCE_RETRY_INTERVAL: '1' })).toBe(7);
+    expect(asked.length - before).toBe(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+  }, 20_000);
+  it('gives up with I/O frozen (exit 1) when the controller keeps refusing for the retry period', async () => {
+    const before = asked.length;
+    answer = { status: 200, body: '{"allow":false,"reason":"not confirmed outdated"}' };
+    expect(await runHandler({ XLSS_FENCE_RETRY_SECONDS: '2', XLSS_FENCE_RETRY_INTERVAL: '1' })).toBe(1);
+    expect(asked.length - before).toBeGreaterThanOrEqual(2);
+  }, 20_000);
   it('keeps I/O frozen (exit 1) on a refusal, an error status, no answer, or bad input', async () => {
     answer = { status: 200, body: '{"allow":false,"reason":"stale epoch"}' };
     expect(await runHandler()).toBe(1);

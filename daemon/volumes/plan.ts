@@ -13,6 +13,7 @@ export type StepKind =
   | 'adjust'
   | 'initial-sync'
   | 'drbd-resize'
+  | 'resume-io'
   | 'promote'
   | 'mount'
   | 'grow-fs'
@@ -60,6 +61,17 @@ export function deviceOf(res: ResourceState | null): DeviceState | null {
 }
 export function peerDeviceOf(res: ResourceState | null): PeerDeviceState | null {
   return peerOf(res)?.peerDevices[0] ?? null;
+}
+
+/**
+ * Primary, I/O suspended by DRBD's fencing, peer not connected: what a Primary looks like
+ * after `fencing resource-and-stonith` froze it and no handler answer released it.
+ * (8.4's events2 says `suspended:fencing`; `yes` is taken as the same.)
+ */
+export function frozenByFencing(res: ResourceState): boolean {
+  return (
+    res.role === 'Primary' && /fencing|^yes$/.test(res.suspended) && peerOf(res)?.connection !== 'Connected'
+  );
 }
 
 /** Desired record × observed facts → the next steps for one volume. Pure. */
@@ -112,6 +124,14 @@ function planPresent(f: VolumeFacts): VolumePlan {
   if (dev.disk === 'Diskless' || dev.disk === 'Failed')
     return fail(`DRBD disk is ${dev.disk}: the backing LV is detached`);
 
+  // A Primary frozen by fencing (its peer lost): once the handler has given up, the
+  // engine asks the controller again and resumes only on its allow.
+  if (frozenByFencing(res)) {
+    if (res.lastHelper?.helper === 'fence-peer' && res.lastHelper.status === undefined)
+      return wait('I/O frozen: the fence-peer handler is asking the controller');
+    return step('resume-io');
+  }
+
   // A brand-new volume: both sides connected, both Inconsistent, no resync chosen by
   // DRBD. The side that is to be Primary decides (after checking its generation ids).
   if (
@@ -125,7 +145,9 @@ function planPresent(f: VolumeFacts): VolumePlan {
     return step('initial-sync');
 
   if (record.drbdGrownTo < spec.sizeBytes) {
-    if (connected && pd?.replication === 'Established') return step('drbd-resize');
+    // Connected is enough: the peer may have grown the device already (even while the
+    // new area syncs); the step looks before it runs anything.
+    if (connected) return step('drbd-resize');
     return wait('the peer is unreachable: DRBD grows when it returns');
   }
 

@@ -1,11 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../common/log.js';
 import type { CommandRunner } from '../../common/runner.js';
 import { DrbdAdm, type DrbdEventStream, type DrbdGeneration, type DrbdState } from '../../drbd/index.js';
 import type { Lvm } from '../../lvm/index.js';
 import type { DrbdConfigFiles } from './config-files.js';
-import { deviceOf, type StepKind, type VolumeFacts } from './plan.js';
+import { deviceOf, peerDeviceOf, type StepKind, type VolumeFacts } from './plan.js';
 import { drbdDevice, lvPath } from './resource.js';
-import type { EngineConfig } from './service.js';
+import type { EngineConfig, FenceRelay } from './service.js';
 import type { SpecStore, VolumeRecord } from './store.js';
 
 const MiB = 1024n * 1024n;
@@ -23,8 +24,12 @@ export interface StepDeps {
   lvm: Lvm;
   stream: DrbdEventStream;
   log: Logger;
+  /** The controller, through the daemon's relay: the only one who may release a frozen Primary. */
+  fence: FenceRelay;
   /** How long a step waits for events2 to show its effect (default 10 s). */
   settleMs?: number;
+  /** How long drbd-resize watches the device size after `drbdadm resize` (default 5 s). */
+  growWaitMs?: number;
   /** Reads a small file (sysfs); injected by unit tests. */
   readFile(path: string): Promise<string>;
   /** Writes the record (atomically) and makes it the engine's current one. */
@@ -37,6 +42,15 @@ export interface StepInput {
   /** The rendered `.res` the spec wants, with its hash; null without a peer. */
   wanted: { text: string; hash: string } | null;
 }
+
+/**
+ * The step could not finish because of something outside this node that no DRBD event
+ * will announce (the peer's LV not grown yet, the controller's "not yet"): the engine
+ * tries again soon instead of at the next periodic pass.
+ */
+export class RetrySoonError extends Error {}
+/** A Primary stays frozen: the controller did not allow resuming I/O (yet). */
+export class FrozenError extends RetrySoonError {}
 
 /** Carries out one planned step for one volume. Every step is safe to repeat after a crash. */
 export class StepRunner {
@@ -96,6 +110,9 @@ export class StepRunner {
         return;
       case 'drbd-resize':
         await this.growDrbd(name, record, facts);
+        return;
+      case 'resume-io':
+        await this.resumeIo(name, record);
         return;
       case 'promote':
         await this.adm(name).primary(name);
@@ -210,21 +227,59 @@ export class StepRunner {
   }
 
   /**
-   * `drbdadm resize` grows to the smaller of both backing disks: done only when the
-   * device reached ours. The size is read from the device itself: events2 does not
-   * report a size change the peer started.
+   * `drbdadm resize` grows to the smaller of both backing disks: done when the device
+   * reached our LV. The size is read from sysfs (events2 does not report a size change the
+   * peer started; a DRBD 8.4 Secondary cannot be opened by blockdev). When the peer ran
+   * its resize first the device has grown already and no command is needed; DRBD 8.4
+   * refuses a resize during a resync, so then the step only waits. A thin LV's new
+   * space reads as zeroes on both sides, so it joins without a resync (`--assume-clean`);
+   * a thick LV's new extents hold old data and are synced.
    */
   private async growDrbd(name: string, record: VolumeRecord, facts: VolumeFacts): Promise<void> {
-    await this.adm(name).resize(name);
-    const lvBytes = Number(facts.lv?.sizeBytes ?? 0n);
-    // Internal metadata: a bitmap bit per 4 KiB plus superblock and activity log.
-    const margin = 1024 * 1024 + Math.ceil(lvBytes / 32768) * 2;
-    // sysfs, not blockdev: a DRBD 8.4 Secondary cannot be opened ("Wrong medium type").
-    const sectors = await this.d.readFile(`/sys/block/drbd${record.spec.drbd.minor}/size`);
-    const size = Number(sectors.trim()) * 512;
-    if (!(size >= lvBytes - margin))
-      throw new Error(`DRBD is ${size} bytes, the LV ${lvBytes}: not grown yet (has the peer grown its LV?)`);
-    await this.save({ ...record, drbdGrownTo: record.spec.sizeBytes });
+    const grown = async (): Promise<boolean> => {
+      const lvBytes = Number(facts.lv?.sizeBytes ?? 0n);
+      // Internal metadata: a bitmap bit per 4 KiB plus superblock and activity log.
+      const margin = 1024 * 1024 + Math.ceil(lvBytes / 32768) * 2;
+      const sectors = await this.d.readFile(`/sys/block/drbd${record.spec.drbd.minor}/size`);
+      return Number(sectors.trim()) * 512 >= lvBytes - margin;
+    };
+    const done = () => this.save({ ...record, drbdGrownTo: record.spec.sizeBytes });
+    if (await grown()) return done();
+    if (peerDeviceOf(facts.res)?.replication !== 'Established')
+      throw new RetrySoonError('a resync is running: DRBD is resized after it');
+    await this.d.runner.run('drbdadm', [
+      '-c',
+      this.d.files.wrapperPath(name),
+      ...(record.spec.thin ? ['--', '--assume-clean'] : []),
+      'resize',
+      name,
+    ]);
+    // The peer may be growing its LV right now (the controller asks both at once).
+    const until = Date.now() + (this.d.growWaitMs ?? 5000);
+    for (;;) {
+      if (await grown()) return done();
+      if (Date.now() >= until) break;
+      await sleep(250);
+    }
+    throw new RetrySoonError('DRBD not grown yet: the peer has not grown its LV');
+  }
+
+  /**
+   * Releases a Primary frozen by fencing, only on the controller's allow. The controller
+   * allows only once the peer is Outdated for the current epoch (its daemon ran `outdate`)
+   * or dead and recorded outdated, the same facts that make the handler exit 4 or 7.
+   * On 8.4 `resume-io` then starts a new current data generation, so the peer comes back as
+   * a sync target; nothing on this node can mark the peer's disk itself (`outdate` is
+   * local only), so the controller's record is what keeps the peer from being promoted.
+   */
+  private async resumeIo(name: string, record: VolumeRecord): Promise<void> {
+    const peer = record.spec.peer?.node;
+    if (!peer) throw new FrozenError('I/O frozen and the spec names no peer to ask about');
+    const answer = await this.d.fence.askController(name, peer);
+    if (!answer.allow) throw new FrozenError(`I/O frozen: the controller says ${answer.reason}`);
+    this.d.log.warn({ volume: name, peer, reason: answer.reason }, 'controller allowed: resuming I/O');
+    await this.adm(name).resumeIo(name);
+    await this.settle((s) => s[name]?.suspended === 'no');
   }
 
   private async mount(name: string, record: VolumeRecord): Promise<void> {
