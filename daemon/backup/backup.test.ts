@@ -115,6 +115,22 @@ describe('backup', () => {
     ]);
   });
 
+  it('images only what the DRBD device holds: a device smaller than the spec (metadata at the LV end) bounds the image', async () => {
+    const { svc, volumes } = setup();
+    // The Primary's DRBD device: the spec's size less 40 KiB of DRBD's internal metadata.
+    const usable = SIZE - 40 * 1024;
+    const device = join(dir, 'drbd1.dev');
+    await writeFile(device, data.subarray(0, usable));
+    const st = await volumes.get('vol1');
+    if (!st) throw new Error('no vol1');
+    volumes.set('vol1', { spec: st.spec, device });
+    const done = await finished(svc, await svc.runNow('vol1'));
+    expect(done.state).toBe('done');
+    const [manifest] = await svc.list('vol1', target);
+    expect(manifest?.sizeBytes).toBe(usable);
+    expect(manifest?.sha256).toBe(sha(data.subarray(0, usable)));
+  });
+
   it('a thick LV gets a COW snapshot with a sized exception store; no room in the VG fails before reading', async () => {
     const ok = setup({ thin: false });
     expect((await finished(ok.svc, await ok.svc.runNow('vol1'))).state).toBe('done');

@@ -194,7 +194,11 @@ export function createBackupService(deps: BackupServiceDeps): BackupServiceHandl
     if (!isPrimaryHere(st)) throw new ConflictError(`${volume} is not Primary on ${nodeName}`);
     if (!st.observed.lv) throw new ConflictError(`${volume} has no LV on ${nodeName}`);
     const origin = backingLv(config.vg, st.observed.lv.path);
-    const sizeBytes = st.spec.sizeBytes;
+    // The image holds what the volume's users see: the DRBD device, which is the LV less
+    // DRBD's internal metadata at its end (a same-size volume must take it on restore).
+    const device = volumes.devicePath(volume);
+    const usable = device ? await deviceSize(device, runner) : st.spec.sizeBytes;
+    const sizeBytes = Math.min(st.spec.sizeBytes, usable);
     const dir = volumeDir(policy.target, volume);
     await mkdir(dir, { recursive: true });
     await removeLeftovers(dir, volume, nodeName, now(), log);
