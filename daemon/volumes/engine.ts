@@ -21,7 +21,7 @@ export const OWNER_TAG = 'xlss';
 /** Rounds of observe → apply per reconcile; a volume needs about a dozen steps from nothing. */
 const MAX_ROUNDS = 40;
 /** Steps that change an LV: the round after one reads the LVM report again. */
-const LVM_STEPS: ReadonlySet<StepKind> = new Set(['create-lv', 'extend-lv', 'remove-lv']);
+const LVM_STEPS: ReadonlySet<StepKind> = new Set(['create-lv', 'activate-lv', 'extend-lv', 'remove-lv']);
 
 export interface EngineExtras {
   /** Reads /proc/self/mounts (injected by unit tests). */

@@ -187,6 +187,16 @@ describe('planVolume', () => {
       ['remove-lv'],
     ],
     [
+      'delete after a reboot that left the LV inactive: activate it before its ends are zeroed',
+      facts({ mount: null, res: null, lv: { ...thinLv(), active: false }, recordPatch: { deleting: true } }),
+      ['activate-lv'],
+    ],
+    [
+      'present after a reboot that left the LV inactive: activate it before DRBD needs the device',
+      facts({ mount: null, res: null, lv: { ...thinLv(), active: false } }),
+      ['activate-lv'],
+    ],
+    [
       'delete: then the config',
       facts({ mount: null, res: null, lv: null, recordPatch: { deleting: true } }),
       ['remove-config'],

@@ -6,6 +6,7 @@ import type { MountInfo } from './view.js';
 /** One change the engine can make; apply runs one, then observes again. */
 export type StepKind =
   | 'create-lv'
+  | 'activate-lv'
   | 'wipe'
   | 'write-config'
   | 'extend-lv'
@@ -87,6 +88,9 @@ function planDelete(f: VolumeFacts): VolumePlan {
   if (f.lvOdd) return fail(`LV ${f.record.name}: ${f.lvOdd}`);
   if (f.lv) {
     if (!f.lv.tags.includes(f.ownerTag)) return fail(`LV ${f.lv.name} is not tagged "${f.ownerTag}"`);
+    // Its ends are zeroed before removal: that needs the device (inactive after a reboot
+    // where nothing activated the VG).
+    if (f.lv.active === false) return step('activate-lv');
     return step('remove-lv');
   }
   if (f.liveConfig !== null) return step('remove-config');
@@ -106,6 +110,8 @@ function planPresent(f: VolumeFacts): VolumePlan {
     return fail(
       `LV ${lv.name} is ${lv.attr.raw}, not the ${spec.thin ? `thin LV in ${f.thinPool}` : 'thick LV'} the spec wants`,
     );
+  // After a reboot the LV may be inactive (nothing autoactivated the VG): no device for DRBD.
+  if (lv.active === false) return step('activate-lv');
   if (!record.wiped) return step('wipe');
   if (f.wantedConfig === null && f.liveConfig === null)
     return fail('no peer to replicate with: DRBD 8.4 needs exactly two nodes');

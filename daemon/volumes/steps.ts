@@ -82,6 +82,9 @@ export class StepRunner {
           });
         else await lvm.createThickLv({ vg: config.vg, name, sizeBytes: BigInt(spec.sizeBytes) });
         return;
+      case 'activate-lv':
+        await runner.run('lvchange', ['--activate', 'y', `${config.vg}/${name}`]);
+        return;
       case 'wipe':
         // Only ever before create-md: LVM zeroes the first 4 KiB at most, and a stale DRBD
         // superblock at the end of a reused extent range would be taken as this volume's.
