@@ -402,6 +402,20 @@ describe('controller core against fake daemons', () => {
     await core.stop();
   });
 
+  it('a delete without force that the Primary refuses leaves the volume whole (the Secondary is not deleted first)', async () => {
+    const h = await harness(['n1', 'n2']);
+    await h.core.createVolume(vol('vol1', { preferredNode: 'n2' }));
+    const before = await h.core.getVolume('vol1');
+    expect(before?.primary).toBe('n2');
+    await expect(h.core.deleteVolume('vol1', { force: false })).rejects.toThrow(/Primary/);
+    expect(h.cluster.volume('n1', 'vol1')).toBeDefined();
+    expect(h.cluster.volume('n2', 'vol1')).toBeDefined();
+    expect((await h.core.getVolume('vol1'))?.replicas.map((r) => r.node).sort()).toEqual(['n1', 'n2']);
+    await h.core.deleteVolume('vol1', { force: true });
+    expect(await h.core.getVolume('vol1')).toBeNull();
+    await h.core.stop();
+  });
+
   it("keeps a deleted volume's minor and port until every daemon confirmed deletion", async () => {
     const h = await harness(['n1', 'n2']);
     await h.core.createVolume(vol('vol1'));

@@ -194,7 +194,13 @@ export function startDelete(
 export async function runDelete(ctx: CoreContext, op: OperationRecord): Promise<void> {
   const force = (op.data as { force?: boolean }).force ?? true;
   const pending: string[] = [];
-  for (const r of ctx.store.listReplicas(op.volume)) {
+  // The Primary first: only it can refuse (mounted, Primary) a delete without force, and
+  // a refusal must find the volume whole, not with its Secondary already gone.
+  const primary = ctx.store.getVolume(op.volume)?.primary ?? null;
+  const replicas = [...ctx.store.listReplicas(op.volume)].sort(
+    (a, b) => Number(b.node === primary) - Number(a.node === primary),
+  );
+  for (const r of replicas) {
     try {
       await ctx.client(r.node).deleteVolume(op.volume, { force });
       ctx.store.transaction(() => {

@@ -113,7 +113,13 @@ describe('the lab as a cluster', () => {
   it('deletes the volume: no LV and no DRBD resource left on either node', async () => {
     const v = JSON.parse(await c.xlssOk(['volume', 'show', 'v1', '--output', 'json'])) as VolumeView;
     const nodes = v.replicas.map((r) => r.node);
-    const del = await c.xlss(['volume', 'delete', 'v1', '--yes'], { timeoutMs: 240_000 });
+    // In use (mounted on its Primary): refused, naming why, and the volume stays whole.
+    const refused = await c.xlss(['volume', 'delete', 'v1', '--yes'], { timeoutMs: 240_000 });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/mounted/);
+    const still = JSON.parse(await c.xlssOk(['volume', 'show', 'v1', '--output', 'json'])) as VolumeView;
+    expect(still.replicas.map((r) => r.node).sort()).toEqual([...nodes].sort());
+    const del = await c.xlss(['volume', 'delete', 'v1', '--force', '--yes'], { timeoutMs: 240_000 });
     expect(del.exitCode, del.stderr).toBe(0);
     await waitFor(
       'v1 gone from the controller',
