@@ -1,10 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Polls `probe` every 300 ms until it gives a value (a throw counts as no value yet). */
+/**
+ * Polls `probe` every `intervalMs` until it gives a value (a throw counts as no value
+ * yet); the timeout names what was awaited and the last error seen.
+ */
 export async function until<T>(
   what: string,
   timeoutMs: number,
   probe: () => Promise<T | undefined | false>,
+  intervalMs = 300,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -17,6 +21,6 @@ export async function until<T>(
     }
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last}`);
-    await sleep(300);
+    await sleep(intervalMs);
   }
 }

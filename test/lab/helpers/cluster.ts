@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { errorMessage } from '../../../common/errors.js';
 import type { ControllerClient } from '../../../controller/cli/api-client.js';
 import { HttpDaemonClient } from '../../../controller/daemon-http.js';
 import { controllerClient } from '../../../vagrant/lab/cluster.js';
@@ -9,6 +7,7 @@ import { clusterFiles, DAEMON_PORT, daemonUrl } from '../../../vagrant/lab/clust
 import type { LabOptionsInput } from '../../../vagrant/lab/config.js';
 import { XLSS_BIN } from '../../../vagrant/lab/lab.js';
 import { findNode } from '../../../vagrant/lab/state.js';
+import { until } from '../../../vagrant/lab/until.js';
 import { type LabFixture, useLab } from './lab.js';
 
 export interface XlssResult {
@@ -33,30 +32,14 @@ export interface ClusterFixture extends LabFixture {
   env(): Record<string, string>;
 }
 
-/**
- * Polls `probe` until it returns something other than undefined/false (its last error or
- * value is in the timeout message).
- */
-export async function waitFor<T>(
+/** Polls `probe` until it gives a value: the lab's `until`, with the arguments in test order. */
+export function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
   timeoutMs = 60_000,
   intervalMs = 500,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      last = JSON.stringify(v);
-    } catch (err) {
-      last = errorMessage(err);
-    }
-    if (Date.now() > deadline)
-      throw new Error(`gave up after ${timeoutMs / 1000} s waiting for ${what}: ${last}`);
-    await sleep(intervalMs);
-  }
+  return until(what, timeoutMs, probe, intervalMs);
 }
 
 /**
