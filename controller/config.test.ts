@@ -30,6 +30,7 @@ describe('loadControllerConfig', () => {
         databasePath: '/var/lib/xlss-controller/state.db',
         heartbeatIntervalMs: 1000,
         nodeTimeoutMs: 3000,
+        pollTimeoutMs: 800,
         minorRange: { first: 1000, last: 9999 },
         portRange: { first: 7800, last: 8799 },
         nodes: [],
@@ -47,6 +48,7 @@ tokenFile: /etc/xlss/c.token
 databasePath: /srv/state.db
 heartbeatInterval: 500ms
 nodeTimeout: 2s
+pollTimeout: 700ms
 minorRange: { first: 10, last: 20 }
 portRange: 9000-9010
 defaultBackupTarget: /srv/backups
@@ -60,6 +62,7 @@ nodes:
       databasePath: '/srv/state.db',
       heartbeatIntervalMs: 500,
       nodeTimeoutMs: 2000,
+      pollTimeoutMs: 700,
       minorRange: { first: 10, last: 20 },
       portRange: { first: 9000, last: 9010 },
       defaultBackupTarget: '/srv/backups',
@@ -101,6 +104,8 @@ nodes:
     ['databasePath: /var/../etc/x\n', {}, 'databasePath'],
     ['heartbeatInterval: soon\n', {}, 'heartbeatInterval'],
     ['heartbeatInterval: 5s\nnodeTimeout: 2s\n', {}, 'nodeTimeout'],
+    ['nodeTimeout: 2s\npollTimeout: 2s\n', {}, 'pollTimeout'],
+    ['pollTimeout: later\n', {}, 'pollTimeout'],
     ['minorRange: 20-10\n', {}, 'minorRange'],
     ['portRange: 80-90\n', {}, 'portRange.first'],
     ['logLevel: loud\n', {}, 'logLevel'],

@@ -37,6 +37,7 @@ export const ENV_KEYS = {
   databasePath: 'XLSS_CONTROLLER_DATABASE_PATH',
   heartbeatInterval: 'XLSS_CONTROLLER_HEARTBEAT_INTERVAL',
   nodeTimeout: 'XLSS_CONTROLLER_NODE_TIMEOUT',
+  pollTimeout: 'XLSS_CONTROLLER_POLL_TIMEOUT',
   minorRange: 'XLSS_CONTROLLER_MINOR_RANGE',
   portRange: 'XLSS_CONTROLLER_PORT_RANGE',
   defaultBackupTarget: 'XLSS_CONTROLLER_DEFAULT_BACKUP_TARGET',
@@ -49,6 +50,7 @@ const TOP_KEYS = new Set([
   'databasePath',
   'heartbeatInterval',
   'nodeTimeout',
+  'pollTimeout',
   'minorRange',
   'portRange',
   'nodes',
@@ -147,6 +149,15 @@ function validate(raw: Raw): ControllerConfig {
       'nodeTimeout',
       `must be longer than heartbeatInterval (${heartbeatIntervalMs} ms)`,
     );
+  // Under one heartbeat by default, so a poll ends before its node's next beat. A late
+  // answer costs little: a node is suspect only after missed polls in a row, and a
+  // suspect Primary is failed over only when its peer lost the DRBD connection too.
+  const pollTimeoutMs =
+    raw.pollTimeout === undefined
+      ? Math.max(Math.floor(heartbeatIntervalMs * 0.8), 100)
+      : parseDuration(raw.pollTimeout, 'pollTimeout');
+  if (pollTimeoutMs >= nodeTimeoutMs)
+    throw new ValidationError('pollTimeout', `must be shorter than nodeTimeout (${nodeTimeoutMs} ms)`);
   const logLevel = raw.logLevel ?? 'info';
   if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel))
     throw new ValidationError(
@@ -161,6 +172,7 @@ function validate(raw: Raw): ControllerConfig {
       databasePath: absPath(raw.databasePath ?? '/var/lib/xlss-controller/state.db', 'databasePath'),
       heartbeatIntervalMs,
       nodeTimeoutMs,
+      pollTimeoutMs,
       minorRange: range(raw.minorRange ?? '1000-9999', 'minorRange', 0, 1_048_575),
       portRange: range(raw.portRange ?? '7800-8799', 'portRange', 1024, 65_535),
       nodes: nodes(raw.nodes ?? []),

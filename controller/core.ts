@@ -52,6 +52,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   const health = new HealthMonitor({
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     nodeTimeoutMs: config.nodeTimeoutMs,
+    ...(config.pollTimeoutMs !== undefined && { pollTimeoutMs: config.pollTimeoutMs }),
     now,
   });
   const metrics = createControllerMetrics(deps.registry, {
@@ -147,9 +148,12 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       hasBackupPolicy: v.backup !== null,
       replicas: replicas.map((r) => {
         const h = health.health(r.node);
+        const o = health.get(r.node);
         return {
           node: r.node,
           health: h,
+          lastOkAt: o?.lastOkAt ?? null,
+          connectionLostAt: o?.connectionLostAt.get(name) ?? null,
           outdatedAtEpoch: r.outdatedAtEpoch,
           removing: r.removing,
           view: h === 'online' ? (health.get(r.node)?.volumes.get(name) ?? null) : null,
@@ -161,28 +165,52 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   }
 
   const persistedFacts = new Map<string, { json: string; at: number }>();
-  async function pollNodes(): Promise<void> {
-    await Promise.all(
-      store.listNodes().map(async (n) => {
-        const o = await health.poll(ctx.client(n.name));
-        if (o.missedPolls === 0 && o.facts && o.lastOkAt !== null && o.factsAt !== null) {
-          // Facts are kept for a restart and for placement before the first poll; writing
-          // them at every heartbeat would cost an fsync per node per second.
-          const json = JSON.stringify({ ...o.facts, load: null });
-          const last = persistedFacts.get(n.name);
-          if (!last || last.json !== json || o.lastOkAt - last.at >= FACTS_PERSIST_MS) {
-            store.setNodeFacts(n.name, o.facts, o.lastOkAt);
-            persistedFacts.set(n.name, { json, at: o.lastOkAt });
-          }
-          store.releaseConfirmedReservations(n.name, o.factsAt);
-        }
-        if (lastHealth.get(n.name) !== o.health) {
-          if (lastHealth.has(n.name) || o.health !== 'online')
-            ctx.event(`node.${o.health}`, null, n.name, `${n.name} is ${o.health}`);
-          lastHealth.set(n.name, o.health);
-        }
-      }),
-    );
+  function keepFacts(node: string): void {
+    const o = health.get(node);
+    if (!o?.facts || o.factsAt === null) return;
+    // Facts are kept for a restart and for placement before the first poll; writing them
+    // at every refresh would cost an fsync per node each time.
+    const json = JSON.stringify({ ...o.facts, load: null });
+    const last = persistedFacts.get(node);
+    if (!last || last.json !== json || o.factsAt - last.at >= FACTS_PERSIST_MS) {
+      store.setNodeFacts(node, o.facts, o.factsAt);
+      persistedFacts.set(node, { json, at: o.factsAt });
+    }
+    store.releaseConfirmedReservations(node, o.factsAt);
+  }
+
+  function refreshFacts(node: string): Promise<void> {
+    return health.refreshFacts(ctx.client(node)).then((fresh) => {
+      if (fresh && store.getNode(node)) keepFacts(node);
+    });
+  }
+
+  /**
+   * The generation at the start of each node's last finished poll: a decision about a
+   * volume waits until every replica's node was polled after the volume was last acted on.
+   */
+  const polledGen = new Map<string, number>();
+  const polling = new Map<string, Promise<void>>();
+  /** One poll of one node (joined if one is running); facts are refreshed when due. */
+  function pollNode(node: string, awaitFacts: boolean): Promise<void> {
+    const running = polling.get(node);
+    if (running) return running;
+    const p = (async () => {
+      const gen = generation;
+      const o = await health.poll(ctx.client(node));
+      polledGen.set(node, gen);
+      if (lastHealth.get(node) !== o.health) {
+        if (lastHealth.has(node) || o.health !== 'online')
+          ctx.event(`node.${o.health}`, null, node, `${node} is ${o.health}`);
+        lastHealth.set(node, o.health);
+      }
+      if (o.health === 'online' && health.factsDue(node)) {
+        const facts = refreshFacts(node);
+        if (awaitFacts) await facts;
+      }
+    })().finally(() => polling.delete(node));
+    polling.set(node, p);
+    return p;
   }
 
   function announceResyncs(): void {
@@ -194,20 +222,24 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
         if (drbd?.replication === 'SyncTarget') {
           if (resyncAnnounced.has(key)) continue;
           resyncAnnounced.add(key);
+          // DRBD's bitmap says what to copy; all of it (within its metadata's share of the
+          // LV) is a full sync: a new replica, or one away for so long that all changed.
+          const full = drbd.outOfSyncBytes >= s.spec.sizeBytes * 0.99;
           ctx.event(
             'replica.resync',
             name,
             o.node,
-            `resyncing ${drbd.outOfSyncBytes} of ${s.spec.sizeBytes} bytes from the bitmap`,
+            full
+              ? `full sync: ${drbd.outOfSyncBytes} of ${s.spec.sizeBytes} bytes`
+              : `resyncing ${drbd.outOfSyncBytes} of ${s.spec.sizeBytes} bytes from the bitmap`,
           );
         } else resyncAnnounced.delete(key);
       }
     }
   }
 
-  async function doTick(): Promise<void> {
-    const polledAt = generation;
-    await pollNodes();
+  /** Resume operations, then decide and act per volume on the views polled so far. */
+  async function decideAll(): Promise<void> {
     for (const op of store.listRunningOperations()) {
       if (chains.has(op.volume) || inFlight.has(op.id)) continue;
       await withLock(op.volume, () => runOp(op)).catch((err) =>
@@ -217,7 +249,9 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     announceResyncs();
     const nodes = store.listNodes();
     for (const v of store.listVolumes()) {
-      if (chains.has(v.name) || (touched.get(v.name) ?? 0) > polledAt) continue;
+      if (chains.has(v.name)) continue;
+      const acted = touched.get(v.name) ?? 0;
+      if (store.listReplicas(v.name).some((r) => (polledGen.get(r.node) ?? 0) < acted)) continue;
       await withLock(v.name, async () => {
         const facts = volumeFacts(v.name, nodes);
         if (!facts) return;
@@ -234,13 +268,52 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     }
   }
 
-  let ticking: Promise<void> | null = null;
-  function tick(): Promise<void> {
-    if (!ticking)
-      ticking = doTick().finally(() => {
-        ticking = null;
+  // Decisions run one at a time; asked for while one runs, one more follows it.
+  let deciding: Promise<void> | null = null;
+  let decideAgain = false;
+  function decideSoon(): Promise<void> {
+    if (deciding) {
+      decideAgain = true;
+      return deciding;
+    }
+    deciding = decideAll()
+      .catch((err) => log.error({ err: errorMessage(err) }, 'controller decisions failed'))
+      .finally(() => {
+        deciding = null;
+        if (decideAgain) {
+          decideAgain = false;
+          void decideSoon();
+        }
       });
-    return ticking;
+    return deciding;
+  }
+
+  /** Every node polled (facts included when due), then one round of decisions. */
+  async function tick(): Promise<void> {
+    await Promise.all(store.listNodes().map((n) => pollNode(n.name, true)));
+    await decideSoon();
+  }
+
+  /**
+   * Each node has its own heartbeat timer, so a dead node (its poll runs into the
+   * deadline) never delays what the controller learns from the others; decisions follow
+   * each poll. A poll still running when its node's next beat comes is not doubled.
+   */
+  const beats = new Map<string, NodeJS.Timeout>();
+  function startBeat(node: string): void {
+    if (beats.has(node)) return;
+    const timer = setInterval(() => {
+      if (!store.getNode(node)) {
+        clearInterval(timer);
+        beats.delete(node);
+        return;
+      }
+      pollNode(node, false)
+        .then(() => decideSoon())
+        .catch((err) => log.error({ node, err: errorMessage(err) }, 'heartbeat failed'));
+    }, config.heartbeatIntervalMs);
+    timer.unref();
+    beats.set(node, timer);
   }
 
   function findNode(name: string): NodeRecord {
@@ -296,6 +369,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     });
     health.watch(add.name);
     ctx.event('node.added', null, add.name, `registered ${add.url}`);
+    if (started) startBeat(add.name);
     return { node: viewOfNode(findNode(add.name)), created: true };
   }
 
@@ -333,7 +407,6 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   };
   const wrapJob = (node: string, job: Job): Job => ({ ...job, id: `${node}.${job.id}` });
 
-  let timer: NodeJS.Timeout | null = null;
   let started = false;
 
   const core: ControllerCoreHandle = {
@@ -357,21 +430,17 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
           });
       await tick();
       started = true;
-      timer = setInterval(() => {
-        tick().catch((err) => log.error({ err: errorMessage(err) }, 'controller loop failed'));
-      }, config.heartbeatIntervalMs);
-      timer.unref();
+      for (const n of store.listNodes()) startBeat(n.name);
     },
     async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
       started = false;
-      // A round stuck on a daemon call must not keep the controller from stopping.
-      if (ticking)
-        await Promise.race([
-          ticking.catch(() => {}),
-          new Promise((r) => setTimeout(r, config.heartbeatIntervalMs)),
-        ]);
+      for (const timer of beats.values()) clearInterval(timer);
+      beats.clear();
+      // Work stuck on a daemon call must not keep the controller from stopping.
+      await Promise.race([
+        Promise.all([deciding, ...polling.values()]).catch(() => {}),
+        new Promise((r) => setTimeout(r, config.heartbeatIntervalMs).unref()),
+      ]);
       store.close();
     },
     ready: () => started,

@@ -48,6 +48,8 @@ function view(_node: string, drbd: Partial<Drbd>, spec: Partial<VolumeStatus['sp
 const primaryUp = (): ReplicaFacts => ({
   node: 'a',
   health: 'online',
+  lastOkAt: 1000,
+  connectionLostAt: null,
   outdatedAtEpoch: null,
   removing: false,
   view: view('a', { role: 'Primary', peerRole: 'Secondary' }, { role: 'primary' }),
@@ -55,6 +57,8 @@ const primaryUp = (): ReplicaFacts => ({
 const primaryGone = (health: ReplicaFacts['health'] = 'offline'): ReplicaFacts => ({
   node: 'a',
   health,
+  lastOkAt: 1000,
+  connectionLostAt: null,
   outdatedAtEpoch: null,
   removing: false,
   view: null,
@@ -66,12 +70,16 @@ const peer = (
 ): ReplicaFacts => ({
   node: 'b',
   health: 'online',
+  lastOkAt: 2000,
+  connectionLostAt: null,
   outdatedAtEpoch: null,
   removing: false,
   view: view('b', drbd, spec),
   ...extra,
 });
 const lostConnection = { connection: 'Connecting', peerRole: 'Unknown', peerDisk: 'DUnknown' };
+/** The controller saw the survivor's connection up, then lost after the Primary's last answer. */
+const sawItLost = { connectionLostAt: 1500 };
 
 function facts(replicas: ReplicaFacts[], extra: Partial<VolumeFacts> = {}): VolumeFacts {
   return {
@@ -92,7 +100,15 @@ function failedOverToB(a: Partial<ReplicaFacts> & { view: VolumeStatus }): Volum
   return facts(
     [
       { ...primaryUp(), node: 'b', view: view('b', { role: 'Primary' }, { role: 'primary', epoch: 4 }) },
-      { node: 'a', health: 'online', outdatedAtEpoch: 4, removing: false, ...a },
+      {
+        node: 'a',
+        health: 'online',
+        lastOkAt: 2000,
+        connectionLostAt: null,
+        outdatedAtEpoch: 4,
+        removing: false,
+        ...a,
+      },
     ],
     { primary: 'b', epoch: 4 },
   );
@@ -195,9 +211,50 @@ describe('decideVolume: the failover decision table', () => {
       expect: (a) => expect(kinds(a)).toEqual(['set-phase']),
     },
     {
-      scenario: 'flapping: Primary only suspect (missed polls, timeout not reached) → no failover',
+      scenario:
+        'early: Primary suspect (missed polls) and the survivor, polled after it, lost its connection → promote before the timeout',
+      facts: facts([primaryGone('suspect'), peer(lostConnection, sawItLost)]),
+      expect: (a) => expect(kinds(a)).toEqual(['promote-survivor', 're-replicate']),
+    },
+    {
+      scenario:
+        'early: Primary suspect, the survivor not connected but never seen connected (a new volume still connecting) → wait for the timeout',
       facts: facts([primaryGone('suspect'), peer(lostConnection)]),
       expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
+      scenario: 'early: Primary suspect but the survivor still sees it Connected → do nothing',
+      facts: facts([primaryGone('suspect'), peer({ connection: 'Connected', peerRole: 'Primary' })]),
+      expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
+      scenario:
+        "early: the survivor's lost connection was seen before the Primary's last answer (stale view) → wait",
+      facts: facts([primaryGone('suspect'), peer(lostConnection, { ...sawItLost, lastOkAt: 900 })]),
+      expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
+      scenario:
+        'early: Primary suspect, the survivor lost its connection but is not UpToDate → wait for the timeout, not failed yet',
+      facts: facts([primaryGone('suspect'), peer({ ...lostConnection, disk: 'Inconsistent' }, sawItLost)]),
+      expect: (a) => expect(a).toEqual([{ kind: 'hold', reason: 'Primary a is suspect' }]),
+    },
+    {
+      scenario:
+        "early: Primary suspect, the survivor's resource is not up at all (no DRBD state) → wait for the timeout",
+      facts: facts([
+        primaryGone('suspect'),
+        {
+          ...peer({}, sawItLost),
+          view: { ...view('b', {}), observed: { lv: null, drbd: null, mount: null } },
+        },
+      ]),
+      expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
+      scenario: 'early: Primary suspect, the survivor also suspect → wait',
+      facts: facts([primaryGone('suspect'), peer(lostConnection, { ...sawItLost, health: 'suspect' })]),
+      expect: (a) => expect(kinds(a)).not.toContain('promote-survivor'),
     },
     {
       scenario:
@@ -250,6 +307,8 @@ describe('decideVolume: the failover decision table', () => {
           {
             node: 'c',
             health: 'online',
+            lastOkAt: 2000,
+            connectionLostAt: null,
             outdatedAtEpoch: null,
             removing: false,
             view: view('c', {}, { epoch: 4 }),
@@ -257,6 +316,8 @@ describe('decideVolume: the failover decision table', () => {
           {
             node: 'a',
             health: 'online',
+            lastOkAt: 2000,
+            connectionLostAt: null,
             outdatedAtEpoch: 4,
             removing: true,
             view: view('a', {}, { epoch: 3 }),

@@ -4,8 +4,12 @@
  * the core must take. It never does I/O, so every scenario is a row in a test table.
  *
  * Safety rules (DRBD 8.4 has no quorum; the controller is the arbiter):
- * - promote only when the Primary's node is offline by heartbeat AND the survivor's own
- *   DRBD connection is lost AND the survivor is UpToDate and not recorded outdated;
+ * - promote only when two views agree that the Primary is gone: the controller's (the
+ *   Primary's node is offline by heartbeat, or suspect: it missed polls in a row) AND the survivor's own (its DRBD connection to the Primary is lost, seen in a
+ *   poll newer than the Primary's last answer); and the survivor is UpToDate and not
+ *   recorded outdated. A Primary that is alive but cut off from both is frozen by
+ *   resource-and-stonith until the controller answers its fence-peer call, and the
+ *   answer for an older epoch is no: it can acknowledge nothing the survivor lacks;
  * - a controller that sees neither the Primary nor any other replica does nothing;
  * - a node holding an older epoch is only ever told to be Secondary.
  */
@@ -16,6 +20,10 @@ import type { VolumePhase } from './store/store.js';
 export interface ReplicaFacts {
   node: string;
   health: NodeHealth;
+  /** When its node last answered a poll (controller clock); null if never. */
+  lastOkAt: number | null;
+  /** When the controller saw this replica's DRBD connection go from Connected to lost. */
+  connectionLostAt: number | null;
   outdatedAtEpoch: number | null;
   /** No longer a replica; its daemon has not confirmed deletion yet. */
   removing: boolean;
@@ -99,7 +107,23 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
   }
   if (!primary) return [...actions, { kind: 'hold', reason: 'volume has no Primary on record' }];
 
-  if (primary.health === 'offline') {
+  // Gone by heartbeat timeout, or early: suspect (silent for a few polls) while a peer
+  // that answered after it, and could take over now, says its DRBD connection to the
+  // Primary went from up to lost. Anything short of that waits for the timeout.
+  const confirmedByPeer =
+    primary.health === 'suspect' &&
+    others.some(
+      (s) =>
+        online(s) &&
+        s.view?.observed.drbd != null &&
+        !connected(s.view) &&
+        s.connectionLostAt !== null &&
+        s.lastOkAt !== null &&
+        s.lastOkAt > (primary.lastOkAt ?? Number.NEGATIVE_INFINITY) &&
+        s.outdatedAtEpoch === null &&
+        disk(s.view) === 'UpToDate',
+    );
+  if (primary.health === 'offline' || confirmedByPeer) {
     const survivors = others.filter(online);
     if (survivors.length === 0) {
       if (others.some((r) => r.health === 'suspect' || r.health === 'unknown'))

@@ -55,6 +55,12 @@ export interface ControllerCoreConfig {
   heartbeatIntervalMs: number;
   /** A node is offline after this long without a successful poll. */
   nodeTimeoutMs: number;
+  /**
+   * How long one heartbeat poll may take before it counts as missed (default: one
+   * heartbeat). A missed poll makes a node suspect; a suspect Primary is failed over only
+   * when its peer also lost the DRBD connection (see controller/failover.ts).
+   */
+  pollTimeoutMs?: number;
   /** DRBD minors and ports handed out to volumes. */
   minorRange: { first: number; last: number };
   portRange: { first: number; last: number };

@@ -3,9 +3,11 @@
  * marks, telling a returning node to be Secondary, cleanup of leftovers, re-replication
  * and restore from backup. Each action re-reads the store: decisions are level-triggered.
  */
+
 import { errorMessage } from '../../common/errors.js';
 import { DaemonUnreachableError } from '../daemon-client.js';
 import type { FailoverAction } from '../failover.js';
+import { reachable } from '../health.js';
 import { placeReplicas } from '../placement.js';
 import type { OperationRecord, VolumeRecord } from '../store/store.js';
 import { type CoreContext, peerOf, placementNodes, specFor } from './context.js';
@@ -187,7 +189,7 @@ export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | nu
   // Only a working Primary is a sync source; a failed or split volume waits for an operator.
   if (v.phase === 'failed' || v.phase === 'split-brain' || v.phase === 'lost') return;
   const primary = v.primary;
-  if (!primary || ctx.health.health(primary) !== 'online') return;
+  if (!primary || !reachable(ctx.health.health(primary))) return;
   const replicas = ctx.store.listReplicas(v.name);
   const nodes = placementNodes(ctx);
   const zones = replicas

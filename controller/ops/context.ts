@@ -5,7 +5,7 @@ import type { Logger } from '../../common/log.js';
 import type { VolumeSpec } from '../../daemon/api/schemas.js';
 import type { ControllerCoreConfig } from '../api/service.js';
 import type { DaemonClient, DaemonClientFactory } from '../daemon-client.js';
-import type { HealthMonitor } from '../health.js';
+import { type HealthMonitor, reachable } from '../health.js';
 import type { ControllerMetrics } from '../metrics.js';
 import type { PlacementNode } from '../placement.js';
 import type { EventRecord, Store, VolumeRecord } from '../store/store.js';
@@ -79,7 +79,7 @@ export function placementNodes(ctx: CoreContext): PlacementNode[] {
       freeBytes: facts?.vg.freeBytes ?? 0,
       reservedBytes: reserved.get(n.name) ?? 0,
       volumes: volumes.get(n.name) ?? 0,
-      schedulable: ctx.health.health(n.name) === 'online' && !n.draining,
+      schedulable: reachable(ctx.health.health(n.name)) && !n.draining,
     };
   });
 }

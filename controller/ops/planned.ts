@@ -2,7 +2,9 @@
  * Planned switchover without loss (demote, wait for the target UpToDate, promote) and
  * drain (every Primary away, then every replica off the node, one volume at a time).
  */
+
 import { ConflictError, errorMessage, NotFoundError, ValidationError } from '../../common/errors.js';
+import { reachable } from '../health.js';
 import type { VolumeRecord } from '../store/store.js';
 import { type CoreContext, specFor } from './context.js';
 
@@ -30,7 +32,7 @@ export async function plannedFailover(
   if (!row) throw new ValidationError('to', `${target} holds no replica of ${name}`);
   if (row.outdatedAtEpoch !== null)
     throw new ConflictError(`${target} is outdated for ${name}; wait for its resync`);
-  if (ctx.health.health(target) !== 'online' || ctx.health.health(v.primary) !== 'online')
+  if (!reachable(ctx.health.health(target)) || !reachable(ctx.health.health(v.primary)))
     throw new ConflictError(`both ${v.primary} and ${target} must be online for a planned failover`);
 
   const startedAt = ctx.now();

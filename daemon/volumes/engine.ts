@@ -340,16 +340,26 @@ export class Engine implements VolumeEngine {
 
   // ---- VolumeService --------------------------------------------------------------------
 
-  async list(): Promise<VolumeStatus[]> {
+  /**
+   * The last observation, with DRBD as the events2 stream shows it now: a lost peer is
+   * reported at once (the controller's failover waits for this view), not after the next
+   * pass has read LVM (seconds in a busy guest).
+   */
+  private async currentView(): Promise<NodeView> {
     const view = this.view ?? (await this.exclusive(() => this.observe()));
+    const drbd = this.stream.snapshot();
+    return drbd ? { ...view, drbd, drbdReady: true, drbdOdd: this.stream.oddities() } : view;
+  }
+
+  async list(): Promise<VolumeStatus[]> {
+    const view = await this.currentView();
     return [...this.records.values()].map((r) => this.statusOf(r, view));
   }
 
   async get(name: string): Promise<VolumeStatus | null> {
     const r = this.records.get(name);
     if (!r) return null;
-    const view = this.view ?? (await this.exclusive(() => this.observe()));
-    return this.statusOf(r, view);
+    return this.statusOf(r, await this.currentView());
   }
 
   private require(name: string): VolumeRecord {
@@ -457,7 +467,9 @@ export class Engine implements VolumeEngine {
       if (record.deleting) throw new ConflictError(`volume "${name}" is being deleted`);
       if (body.epoch < record.epoch)
         throw new ConflictError(`epoch ${body.epoch} is older than ${record.epoch} already acted on`);
-      const view = await this.observe();
+      // DRBD and mounts are read fresh; the LV report is reused (promotion changes no LV,
+      // and reading it costs seconds of a failover in a busy guest).
+      const view = await this.observe({ lvm: false });
       const facts = this.factsOf(record, view);
       const dev = deviceOf(facts.res);
       const peer = peerOf(facts.res);

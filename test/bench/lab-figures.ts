@@ -21,12 +21,14 @@ export async function benchClusterLab(
       ...deps,
       progress: (line) => process.stderr.write(`[bench lab] ${line}\n`),
     });
-    await benchLabProvisioning(cluster, rounds).catch((err: unknown) =>
-      notMeasured('provision_*', errorMessage(err)),
-    );
-    await benchFailover(cluster, crashes).catch((err: unknown) =>
-      notMeasured('failover_* and resync_*', errorMessage(err)),
-    );
+    if (rounds > 0)
+      await benchLabProvisioning(cluster, rounds).catch((err: unknown) =>
+        notMeasured('provision_*', errorMessage(err)),
+      );
+    if (crashes > 0)
+      await benchFailover(cluster, crashes).catch((err: unknown) =>
+        notMeasured('failover_* and resync_*', errorMessage(err)),
+      );
   } catch (err) {
     notMeasured('provision_*, failover_*, resync_*', `cluster lab: ${errorMessage(err)}`);
   } finally {

@@ -5,6 +5,8 @@
  * XLSS_BENCH_QUICK=1 skips timing each lab test file (the longest part); XLSS_BENCH_ROUNDS
  * (default 3) is how many volumes each provisioning figure takes the median of,
  * XLSS_BENCH_CRASHES (default 5) how many crashes the failover figures take.
+ * XLSS_BENCH_ONLY (comma-separated, default all) picks groups: placement, steady-pass,
+ * rss, provision, failover, lab (the bare lab's figures), lab-files.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
@@ -28,18 +30,43 @@ async function timeUp(lab: Lab, nodes: number): Promise<number> {
   return seconds(t);
 }
 
+const GROUPS = ['placement', 'steady-pass', 'rss', 'provision', 'failover', 'lab', 'lab-files'] as const;
+type Group = (typeof GROUPS)[number];
+
+function chosenGroups(only: string | undefined): Set<Group> {
+  if (!only) return new Set(GROUPS);
+  const picked = only.split(',').map((g) => g.trim());
+  for (const g of picked)
+    if (!(GROUPS as readonly string[]).includes(g))
+      throw new Error(`XLSS_BENCH_ONLY: unknown group "${g}" (known: ${GROUPS.join(', ')})`);
+  return new Set(picked as Group[]);
+}
+
 async function main(): Promise<void> {
   const log = createLogger({ level: 'warn' });
   const runner = new ExecaRunner({ logger: log });
-  const placement = measurePlacement(10_000, 1000);
-  report('placement_10000_volumes_1000_nodes', Math.round(placement.ms), 'ms');
-  await benchSteadyPass([10, 100, 1000]);
-  await benchDaemonRss(1000);
-  await benchClusterLab(
-    { runner, log },
-    Number(process.env.XLSS_BENCH_ROUNDS ?? 3),
-    Number(process.env.XLSS_BENCH_CRASHES ?? 5),
+  const only = chosenGroups(process.env.XLSS_BENCH_ONLY);
+  if (only.has('placement')) {
+    const placement = measurePlacement(10_000, 1000);
+    report('placement_10000_volumes_1000_nodes', Math.round(placement.ms), 'ms');
+  }
+  if (only.has('steady-pass')) await benchSteadyPass([10, 100, 1000]);
+  if (only.has('rss')) await benchDaemonRss(1000);
+  if (only.has('provision') || only.has('failover'))
+    await benchClusterLab(
+      { runner, log },
+      only.has('provision') ? Number(process.env.XLSS_BENCH_ROUNDS ?? 3) : 0,
+      only.has('failover') ? Number(process.env.XLSS_BENCH_CRASHES ?? 5) : 0,
+    );
+  if (only.has('lab')) await benchBareLab(runner, log);
+  if (only.has('lab-files') && process.env.XLSS_BENCH_QUICK !== '1') await benchLabFiles();
+  writeFileSync(
+    inProject('bench-results.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), figures }, null, 2)}\n`,
   );
+}
+
+async function benchBareLab(runner: ExecaRunner, log: ReturnType<typeof createLogger>): Promise<void> {
   const lab = new Lab('/var/tmp/xlss-lab-bench', { runner, log });
   try {
     const one = await timeUp(lab, 1);
@@ -79,33 +106,29 @@ async function main(): Promise<void> {
   } finally {
     await lab.down();
   }
+}
 
-  if (process.env.XLSS_BENCH_QUICK !== '1') {
-    const files = readdirSync(inProject('test/lab'))
-      .filter((f) => f.endsWith('.test.ts'))
-      .sort();
-    let total = 0;
-    for (const f of files) {
-      const t = performance.now();
-      const r = await execa('npx', ['vitest', 'run', '--project', 'lab', `test/lab/${f}`], {
-        cwd: inProject(),
-        reject: false,
-        env: { XLSS_LAB_INSTALL: process.env.XLSS_LAB_INSTALL ?? '' },
-      });
-      const s = seconds(t);
-      total += s;
-      report(
-        `lab_test_file_${f.replace(/\.test\.ts$/, '').replace(/[^a-z0-9]+/gi, '_')}${r.exitCode === 0 ? '' : '_FAILED'}`,
-        s,
-        's',
-      );
-    }
-    report('lab_test_suite_total', total, 's');
+async function benchLabFiles(): Promise<void> {
+  const files = readdirSync(inProject('test/lab'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort();
+  let total = 0;
+  for (const f of files) {
+    const t = performance.now();
+    const r = await execa('npx', ['vitest', 'run', '--project', 'lab', `test/lab/${f}`], {
+      cwd: inProject(),
+      reject: false,
+      env: { XLSS_LAB_INSTALL: process.env.XLSS_LAB_INSTALL ?? '' },
+    });
+    const s = seconds(t);
+    total += s;
+    report(
+      `lab_test_file_${f.replace(/\.test\.ts$/, '').replace(/[^a-z0-9]+/gi, '_')}${r.exitCode === 0 ? '' : '_FAILED'}`,
+      s,
+      's',
+    );
   }
-  writeFileSync(
-    inProject('bench-results.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), figures }, null, 2)}\n`,
-  );
+  report('lab_test_suite_total', total, 's');
 }
 
 await main();
