@@ -75,6 +75,44 @@ describe('volume engine on a fake node', () => {
     expect((await engine.put('vol0', sampleVolumeSpec(0))).created).toBe(false);
   });
 
+  it('a PUT alone provisions (no reconcileNow): one LVM report, after lvcreate; no vgs; every safety check', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    const n = node.calls.length;
+    await engine.put('vol0', sampleVolumeSpec(0));
+    const t = Date.now();
+    while ((await engine.get('vol0'))?.state !== 'ready') {
+      if (Date.now() - t > 5000) throw new Error(`not ready: ${JSON.stringify(await engine.get('vol0'))}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const cmds = node.calls
+      .slice(n)
+      .map((c) => [c.command, ...c.args.filter((a) => !a.startsWith('/') && a !== '-c')].join(' '));
+    // The pass the PUT starts reuses the report the engine read at start; the LV it
+    // creates is read back once. The old engine ran vgs, lvs, lvcreate, lvs, lvs.
+    expect(cmds.filter((c) => c.startsWith('vgs'))).toEqual([]);
+    expect(cmds.filter((c) => c.startsWith('lvs'))).toHaveLength(1);
+    expect(cmds.filter((c) => !c.startsWith('lvs')).map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
+      'lvcreate --yes',
+      'dd if=/dev/zero',
+      'dd if=/dev/zero',
+      'drbdadm dump',
+      'drbdadm dump-md',
+      'drbdadm create-md',
+      'drbdadm up',
+      'drbdadm get-gi',
+      'drbdadm --',
+      'drbdadm primary',
+      'blkid -p',
+      'mkfs.ext4 -q',
+      'mkdir -p',
+      'mount -t',
+    ]);
+    expect(cmds.findIndex((c) => c.startsWith('lvs'))).toBe(1);
+    expect(node.violations).toEqual([]);
+  });
+
   it('a steady pass runs one LVM report and no change command, at 10 and 100 volumes', async () => {
     const ten = await countSteadyPassCommands(10);
     const hundred = await countSteadyPassCommands(100);

@@ -20,6 +20,8 @@ import { type NodeView, parseMounts, readVolumeGroup } from './view.js';
 export const OWNER_TAG = 'xlss';
 /** Rounds of observe → apply per reconcile; a volume needs about a dozen steps from nothing. */
 const MAX_ROUNDS = 40;
+/** How long a pass waits after a DRBD event for the rest of its burst. */
+const EVENT_BURST_MS = 100;
 /** Steps that change an LV: the round after one reads the LVM report again. */
 const LVM_STEPS: ReadonlySet<StepKind> = new Set(['create-lv', 'activate-lv', 'extend-lv', 'remove-lv']);
 
@@ -68,6 +70,7 @@ export class Engine implements VolumeEngine {
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private eventTimer: NodeJS.Timeout | undefined;
+  private eventDue = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private stopped = false;
@@ -171,12 +174,29 @@ export class Engine implements VolumeEngine {
   }
 
   private onDrbdEvent(): void {
-    if (this.stopped || this.eventTimer) return;
-    // Events come in bursts (a connect is a dozen lines): one pass after the burst.
+    // Events come in bursts (a connect is a dozen lines, written within a few ms): one
+    // pass after the burst. Every pass after an event is a step nearer a usable volume
+    // on both nodes, so the wait is short.
+    this.passSoon(EVENT_BURST_MS);
+  }
+
+  /**
+   * A pass in `delayMs` (or sooner, if one is due sooner already) that reuses the last
+   * LVM report: only DRBD or a spec changed, and every LVM change xlss makes is read
+   * back by the pass that made it. The periodic pass reads LVM afresh (drift by others).
+   */
+  private passSoon(delayMs: number): void {
+    if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.eventTimer && this.eventDue <= due) return;
+    clearTimeout(this.eventTimer);
+    this.eventDue = due;
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
-      this.reconcileNow().catch((err) => this.log.error({ err }, 'reconcile failed'));
-    }, 300);
+      this.exclusive(() => this.reconcileLocked(null, this.view !== undefined)).catch((err) =>
+        this.log.error({ err }, 'reconcile failed'),
+      );
+    }, delayMs);
     this.eventTimer.unref?.();
   }
 
@@ -185,9 +205,11 @@ export class Engine implements VolumeEngine {
    * off while it keeps waiting), not only at the next periodic pass.
    */
   private retrySoon(): void {
+    // Backs off per retry, not per pass: passes that DRBD events start meanwhile (sooner
+    // now) would otherwise push the next retry out while the answer may already be yes.
+    if (this.stopped || this.retryTimer) return;
     const base = this.deps.retrySoonMs ?? 1000;
     this.retryDelayMs = this.retryDelayMs === 0 ? base : Math.min(this.retryDelayMs * 2, base * 8);
-    if (this.stopped || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.reconcileNow().catch((err) => this.log.error({ err }, 'reconcile failed'));
@@ -263,8 +285,14 @@ export class Engine implements VolumeEngine {
     const failedThisRun = new Set<string>();
     let lvmStale = !lvmFresh;
     let retry = false;
+    // Where a pass's time goes (logged when it acted): the looks as against the steps.
+    const cost = { rounds: 0, steps: 0, lvmReports: 0, observeMs: 0, started: performance.now() };
     for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
+      const looked = performance.now();
       const view = await this.observe({ lvm: lvmStale });
+      cost.observeMs += performance.now() - looked;
+      cost.rounds++;
+      if (lvmStale) cost.lvmReports++;
       lvmStale = false;
       let acted = false;
       for (const record of [...this.records.values()]) {
@@ -280,13 +308,22 @@ export class Engine implements VolumeEngine {
           this.metrics.reconcileErrors.inc({ volume: record.name });
         }
         const next = plan.steps[0];
+        // A step's failure stops mattering once the plan no longer wants any step (its
+        // own error or a wait says why now): a pass on an older report may have tried one.
+        if (!next && !failedThisRun.has(record.name)) this.errors.delete(record.name);
         if (!next || failedThisRun.has(record.name)) continue;
         acted = true;
+        cost.steps++;
         if (LVM_STEPS.has(next)) lvmStale = true;
+        const started = performance.now();
         try {
           await steps.apply(next, { record, facts, wanted: this.wanted(record) });
           if (next === 'forget') this.records.delete(record.name);
           this.errors.delete(record.name);
+          this.log.info(
+            { volume: record.name, step: next, durationMs: Math.round(performance.now() - started) },
+            'step done',
+          );
         } catch (err) {
           const why = `${next}: ${(err as Error).message}`;
           this.errors.set(record.name, why);
@@ -303,6 +340,17 @@ export class Engine implements VolumeEngine {
       }
       if (!acted) break;
     }
+    if (cost.steps > 0)
+      this.log.info(
+        {
+          rounds: cost.rounds,
+          steps: cost.steps,
+          lvmReports: cost.lvmReports,
+          observeMs: Math.round(cost.observeMs),
+          durationMs: Math.round(performance.now() - cost.started),
+        },
+        'pass done',
+      );
     if (retry) this.retrySoon();
     else if (only === null) this.retryDelayMs = 0;
     this.updateMetrics();
@@ -390,7 +438,8 @@ export class Engine implements VolumeEngine {
       await this.save(record);
       return { record, created: true, changed: true };
     });
-    if (result.changed) this.onDrbdEvent();
+    // The pass starts now (after this answer is sent): provisioning begins at the PUT.
+    if (result.changed) this.passSoon(0);
     const view = this.view ?? (await this.exclusive(() => this.observe()));
     return { status: this.statusOf(result.record, view), created: result.created };
   }
