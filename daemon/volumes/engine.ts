@@ -24,6 +24,12 @@ const MAX_ROUNDS = 40;
 const EVENT_BURST_MS = 100;
 /** Steps that change an LV: the round after one reads the LVM report again. */
 const LVM_STEPS: ReadonlySet<StepKind> = new Set(['create-lv', 'activate-lv', 'extend-lv', 'remove-lv']);
+/**
+ * Steps that zero an LV's ends where its size says they are: they run only on an LVM
+ * report read in the same pass (a pass may reuse an older one), or DRBD metadata at the
+ * real end could survive.
+ */
+const SIZE_TRUSTING_STEPS: ReadonlySet<StepKind> = new Set(['wipe', 'remove-lv']);
 
 export interface EngineExtras {
   /** Reads /proc/self/mounts (injected by unit tests). */
@@ -193,7 +199,7 @@ export class Engine implements VolumeEngine {
     this.eventDue = due;
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
-      this.exclusive(() => this.reconcileLocked(null, this.view !== undefined)).catch((err) =>
+      this.exclusive(() => this.reconcileLocked(null, this.view ? 'reuse' : 'read')).catch((err) =>
         this.log.error({ err }, 'reconcile failed'),
       );
     }, delayMs);
@@ -276,14 +282,20 @@ export class Engine implements VolumeEngine {
   }
 
   /**
-   * `lvmFresh`: the caller observed LVM just now, so the first round reuses that report.
-   * Later rounds read LVM again only after a step that changed an LV (or failed).
+   * `lvm`: how the first round gets its LVM report. 'read' reads it; 'just-read' takes the
+   * one the caller observed just now; 'reuse' takes the last one, whatever its age (a pass
+   * after a PUT or a DRBD event). Later rounds read LVM again only after a step that
+   * changed an LV (or failed), and before a step that trusts an LV's size.
    */
-  private async reconcileLocked(only: string | null, lvmFresh = false): Promise<void> {
+  private async reconcileLocked(
+    only: string | null,
+    lvm: 'read' | 'just-read' | 'reuse' = 'read',
+  ): Promise<void> {
     const steps = this.steps;
     if (!steps) throw new ConflictError('the volume engine is not started');
     const failedThisRun = new Set<string>();
-    let lvmStale = !lvmFresh;
+    let lvmStale = lvm === 'read';
+    let lvmReadThisPass = lvm === 'just-read';
     let retry = false;
     // Where a pass's time goes (logged when it acted): the looks as against the steps.
     const cost = { rounds: 0, steps: 0, lvmReports: 0, observeMs: 0, started: performance.now() };
@@ -293,6 +305,7 @@ export class Engine implements VolumeEngine {
       cost.observeMs += performance.now() - looked;
       cost.rounds++;
       if (lvmStale) cost.lvmReports++;
+      lvmReadThisPass ||= lvmStale;
       lvmStale = false;
       let acted = false;
       for (const record of [...this.records.values()]) {
@@ -313,6 +326,11 @@ export class Engine implements VolumeEngine {
         if (!next && !failedThisRun.has(record.name)) this.errors.delete(record.name);
         if (!next || failedThisRun.has(record.name)) continue;
         acted = true;
+        if (SIZE_TRUSTING_STEPS.has(next) && !lvmReadThisPass) {
+          // Zeroing the ends of an LV trusts its size: never from a reused report.
+          lvmStale = true;
+          continue;
+        }
         cost.steps++;
         if (LVM_STEPS.has(next)) lvmStale = true;
         const started = performance.now();
@@ -492,7 +510,7 @@ export class Engine implements VolumeEngine {
           throw new ConflictError(`volume "${name}" is Primary on this node`);
       }
       if (!record.deleting) await this.save({ ...record, deleting: true });
-      await this.reconcileLocked(name, true);
+      await this.reconcileLocked(name, 'just-read');
       if (this.records.has(name))
         throw new ConflictError(
           `volume "${name}" is not fully deleted: ${this.errors.get(name) ?? this.plans.get(name)?.error ?? 'still tearing down'}`,
@@ -536,7 +554,7 @@ export class Engine implements VolumeEngine {
         const cur = this.records.get(name) as VolumeRecord;
         await this.save({ ...cur, spec: { ...cur.spec, mountPoint: null } });
       }
-      await this.reconcileLocked(name, true).catch((err) =>
+      await this.reconcileLocked(name, 'just-read').catch((err) =>
         this.log.warn({ volume: name, err }, 'after promotion'),
       );
       const promoted = this.records.get(name) as VolumeRecord;
