@@ -1,7 +1,14 @@
+import { currentLoad } from 'systeminformation';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../common/fake-runner.js';
 import { silentLogger } from '../common/log.js';
-import { createNodeFacts, FACTS_MAX_AGE_MS, FACTS_REFRESH_MS, parseLsblkDisks } from './node-facts.js';
+import {
+  createNodeFacts,
+  FACTS_MAX_AGE_MS,
+  FACTS_REFRESH_MS,
+  parseLsblkDisks,
+  systemLoad,
+} from './node-facts.js';
 
 describe('parseLsblkDisks', () => {
   it('keeps whole disks, typed by transport and rotation', () => {
@@ -82,5 +89,15 @@ describe('node facts under frequent heartbeats', () => {
     advance(FACTS_MAX_AGE_MS + 1);
     await f.nodeInfo();
     expect(runner.calls.length).toBe(3 * perObservation);
+  });
+});
+
+describe('systemLoad', () => {
+  it('gives the figures systeminformation gave (load per CPU, CPU count) without loading it', async () => {
+    const [ours, theirs] = await Promise.all([systemLoad(), currentLoad()]);
+    expect(ours.cpus).toBe(theirs.cpus.length);
+    // Both read /proc/loadavg within the same moment; the kernel updates it every 5 s.
+    expect(ours.avg1).toBeCloseTo(theirs.avgLoad, 1);
+    expect(ours.avg1).toBeGreaterThanOrEqual(0);
   });
 });

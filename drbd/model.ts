@@ -62,6 +62,11 @@ export interface ResourceSpec {
   net?: Record<string, OptionValue>;
   /** `disk {}` options by their drbd.conf name, e.g. `{ 'on-io-error': 'detach' }`. */
   disk?: Record<string, OptionValue>;
+  /**
+   * Resource `options {}` by their drbd.conf name, e.g. `{ quorum: 'majority' }`. Quorum
+   * and auto-promote exist only in DRBD 9; validation refuses them for 8.4.
+   */
+  options?: Record<string, OptionValue>;
   sharedSecret?: string;
   cramHmacAlg?: string;
   fencing?: FencingPolicy;

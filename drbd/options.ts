@@ -6,12 +6,16 @@ export type OptionKind =
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'bool' }
   | { kind: 'size' }
-  | { kind: 'alg' };
+  | { kind: 'alg' }
+  /** A count in a range, or one of a few words (DRBD's quorum values: a number, off, majority, all). */
+  | { kind: 'countOrEnum'; min: number; max: number; values: readonly string[] };
 
 export interface OptionDef {
   type: OptionKind;
   /** Generations that accept the option; both when absent. */
   only?: DrbdGeneration;
+  /** Why the other generation lacks it, for the error message. */
+  onlyWhy?: string;
 }
 
 const int = (min: number, max: number): OptionDef => ({ type: { kind: 'int', min, max } });
@@ -19,6 +23,11 @@ const oneOf = (...values: string[]): OptionDef => ({ type: { kind: 'enum', value
 const bool: OptionDef = { type: { kind: 'bool' } };
 const size: OptionDef = { type: { kind: 'size' } };
 const alg: OptionDef = { type: { kind: 'alg' } };
+const countOr = (min: number, max: number, ...values: string[]): OptionDef => ({
+  type: { kind: 'countOrEnum', min, max, values },
+});
+const QUORUM_ONLY_9 = 'DRBD 8.4 has no quorum; there the controller arbitrates through fencing';
+const quorum9 = (def: OptionDef): OptionDef => ({ ...def, only: '9', onlyWhy: QUORUM_ONLY_9 });
 
 /**
  * The `net {}` options we let callers set. protocol, fencing (9), shared-secret and
@@ -94,4 +103,19 @@ export const DISK_OPTIONS: Readonly<Record<string, OptionDef>> = {
     '1M-striping',
   ),
   'resync-rate': size,
+};
+
+/**
+ * The resource `options {}` we let callers set (drbd.conf-9.0(5), "Section options").
+ * Value sets and ranges are the ones drbdadm 9.22's parser accepts: quorum and
+ * quorum-minimum-redundancy take off, majority, all or 1 to 32.
+ */
+export const RESOURCE_OPTIONS: Readonly<Record<string, OptionDef>> = {
+  'auto-promote': { ...bool, only: '9', onlyWhy: 'DRBD 8.4 never promotes on open' },
+  // Also in 8.4's options section (drbd.conf-8.4(5)).
+  'on-no-data-accessible': oneOf('io-error', 'suspend-io'),
+  'on-no-quorum': quorum9(oneOf('io-error', 'suspend-io')),
+  'on-suspended-primary-outdated': quorum9(oneOf('disconnect', 'force-secondary')),
+  quorum: quorum9(countOr(1, 32, 'off', 'majority', 'all')),
+  'quorum-minimum-redundancy': quorum9(countOr(1, 32, 'off', 'majority', 'all')),
 };

@@ -50,6 +50,36 @@ describe('renderResourceFile', () => {
     expect(out).toContain('    volume 1 {\n      device /dev/drbd11 minor 11;\n      disk /dev/xlss/b;\n');
   });
 
+  it('renders resource options first, sorted, and only when there are some', () => {
+    const s = sampleSpec9();
+    s.options = { quorum: 'majority', 'on-no-quorum': 'suspend-io', 'auto-promote': false };
+    expect(renderResourceFile(s, '9')).toContain(
+      'resource vol1 {\n  options {\n    auto-promote no;\n    on-no-quorum suspend-io;\n    quorum majority;\n  }\n  net {\n',
+    );
+    s.options = {};
+    expect(renderResourceFile(s, '9')).toBe(renderResourceFile(sampleSpec9(), '9'));
+    expect(renderResourceFile(sampleSpec9(), '9')).not.toContain('options');
+  });
+
+  it('renders a numeric quorum for three nodes', () => {
+    const s = sampleSpec9();
+    s.nodes.push({ hostname: 'node3', address: '10.0.0.3', nodeId: 2, disks: ['/dev/xlss/vol1'] });
+    s.options = { quorum: 2 };
+    expect(renderResourceFile(s, '9')).toContain('  options {\n    quorum 2;\n  }\n');
+  });
+
+  it('renders the option 8.4 has and refuses quorum for 8.4 instead of writing what drbdadm-84 rejects', () => {
+    const s = sampleSpec();
+    s.options = { 'on-no-data-accessible': 'suspend-io' };
+    expect(renderResourceFile(s, '8.4')).toContain(
+      '  options {\n    on-no-data-accessible suspend-io;\n  }\n',
+    );
+    // fixtures/drbd/adm/quorum-option-8.4.*: drbdadm-84 exits 10 on `quorum` in options.
+    expect(readFileSync(`${FIXTURES}adm/quorum-option-8.4.stderr.txt`, 'utf8')).toContain("but got 'quorum'");
+    s.options = { quorum: 'off' };
+    expect(() => renderResourceFile(s, '8.4')).toThrow(/options\.quorum: is not supported by DRBD 8\.4/);
+  });
+
   it('refuses to render an invalid spec', () => {
     const s = sampleSpec();
     s.name = 'x; }';

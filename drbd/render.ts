@@ -62,6 +62,8 @@ export function renderResourceFile(spec: ResourceSpec, generation: DrbdGeneratio
     // drbd.conf-8.4(5) has fencing under disk; drbd.conf-9.0(5) moved it to net.
     (generation === '8.4' ? disk : net).push(['fencing', spec.fencing]);
   }
+  // Validation has refused every option the generation lacks, so this renders as given.
+  const options: Entry[] = Object.entries(spec.options ?? {}).map(([k, v]) => [k, formatValue(v)]);
   const handlers: Entry[] = Object.entries(spec.handlers ?? {})
     .filter((e): e is [string, string] => typeof e[1] === 'string')
     .map(([k, v]) => [k, `"${v}"`]);
@@ -72,6 +74,7 @@ export function renderResourceFile(spec: ResourceSpec, generation: DrbdGeneratio
   const lines = [
     '# Written by xlss; local edits are overwritten.',
     `resource ${spec.name} {`,
+    ...section('options', options, '  '),
     ...section('net', net, '  '),
     ...section('disk', disk, '  '),
     ...section('handlers', handlers, '  '),

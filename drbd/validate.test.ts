@@ -101,8 +101,79 @@ describe('validateResourceSpec', () => {
       'handlers.unfence-peer',
       (s: ResourceSpec) => (s.handlers = { 'fence-peer': '/x', 'unfence-peer': '/y' }),
     ],
+    // DRBD 8.4 has no quorum and never auto-promotes: drbdadm-84 refuses both keywords.
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 'off' })],
+    ['options.on-no-quorum', (s: ResourceSpec) => (s.options = { 'on-no-quorum': 'suspend-io' })],
+    ['options.auto-promote', (s: ResourceSpec) => (s.options = { 'auto-promote': false })],
+    ['options.on-no-data-accessible', (s: ResourceSpec) => (s.options = { 'on-no-data-accessible': 'hang' })],
   ])('names %s', (field, mutate) => {
     expect(bad(mutate)).toBe(field);
+  });
+
+  const third = (s: ResourceSpec) =>
+    s.nodes.push({ hostname: 'node3', address: '10.0.0.3', nodeId: 2, disks: ['/dev/xlss/vol1'] });
+
+  it.each([
+    ['options.bogus', (s: ResourceSpec) => (s.options = { bogus: 'yes' })],
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 'most' })],
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 'majority; }' })],
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 0 })],
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 33 })],
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 1.5 })],
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: true })],
+    // One of two is not more than half: both halves of a split could write.
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 1 })],
+    ['options.quorum', (s: ResourceSpec) => (s.options = { quorum: 3 })],
+    [
+      'options.quorum-minimum-redundancy',
+      (s: ResourceSpec) => (s.options = { 'quorum-minimum-redundancy': 1 }),
+    ],
+    [
+      'options.quorum-minimum-redundancy',
+      (s: ResourceSpec) => (s.options = { 'quorum-minimum-redundancy': 'any' }),
+    ],
+    ['options.on-no-quorum', (s: ResourceSpec) => (s.options = { 'on-no-quorum': 'freeze' })],
+    [
+      'options.on-suspended-primary-outdated',
+      (s: ResourceSpec) => (s.options = { 'on-suspended-primary-outdated': 'secondary' }),
+    ],
+    ['options.auto-promote', (s: ResourceSpec) => (s.options = { 'auto-promote': 'no' })],
+  ])('names %s for DRBD 9', (field, mutate) => {
+    expect(bad(mutate, '9')).toBe(field);
+  });
+
+  it('says why DRBD 8.4 refuses quorum options', () => {
+    const s = sampleSpec();
+    s.options = { quorum: 'majority' };
+    expect(() => validateResourceSpec(s, '8.4')).toThrow(
+      'options.quorum: is not supported by DRBD 8.4 (DRBD 8.4 has no quorum; there the controller arbitrates through fencing)',
+    );
+  });
+
+  it('accepts the quorum values drbdadm 9 accepts, and 8.4 its own options', () => {
+    const ok = (options: ResourceSpec['options'], nodes = 2) => {
+      const s = sampleSpec9();
+      if (nodes === 3) third(s);
+      s.options = options;
+      expect(() => validateResourceSpec(s, '9')).not.toThrow();
+    };
+    for (const quorum of ['off', 'majority', 'all']) ok({ quorum, 'quorum-minimum-redundancy': quorum });
+    ok({ quorum: 2, 'quorum-minimum-redundancy': 2 });
+    ok({ quorum: 2, 'quorum-minimum-redundancy': 3 }, 3);
+    ok({
+      'auto-promote': true,
+      'on-no-quorum': 'io-error',
+      'on-no-data-accessible': 'io-error',
+      'on-suspended-primary-outdated': 'force-secondary',
+    });
+    const oneOfThree = (s: ResourceSpec) => {
+      third(s);
+      s.options = { quorum: 1 };
+    };
+    expect(bad(oneOfThree, '9')).toBe('options.quorum');
+    const s84 = sampleSpec();
+    s84.options = { 'on-no-data-accessible': 'suspend-io' };
+    expect(() => validateResourceSpec(s84, '8.4')).not.toThrow();
   });
 
   it('requires exactly two nodes for 8.4 and unique node ids for 9', () => {

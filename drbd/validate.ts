@@ -8,7 +8,7 @@ import {
   type OptionValue,
   type ResourceSpec,
 } from './model.js';
-import { DISK_OPTIONS, NET_OPTIONS, type OptionDef } from './options.js';
+import { DISK_OPTIONS, NET_OPTIONS, type OptionDef, RESOURCE_OPTIONS } from './options.js';
 
 // Conservative on purpose: DRBD accepts more, but every name also ends up in file
 // paths, drbdadm argument lists and handler environments.
@@ -103,6 +103,18 @@ export function validateOptionValue(field: string, def: OptionDef, value: Option
       if (!SIZE.test(value))
         throw new ValidationError(field, 'must be a size like 100M (digits, then K, M or G)');
       return;
+    case 'countOrEnum':
+      if (typeof value === 'number') {
+        assertInt(field, value, t.min, t.max);
+        return;
+      }
+      if (typeof value !== 'string' || !t.values.includes(value)) {
+        throw new ValidationError(
+          field,
+          `must be ${t.values.join(', ')} or an integer from ${t.min} to ${t.max}`,
+        );
+      }
+      return;
     case 'alg':
       if (typeof value !== 'string') throw new ValidationError(field, 'must be an algorithm name');
       assertSafeToken(field, value);
@@ -124,9 +136,23 @@ function validateOptions(
     const f = `${field}.${key}`;
     const def = Object.hasOwn(defs, key) ? defs[key] : undefined;
     if (!def) throw new ValidationError(f, 'is not a supported option');
-    if (def.only && def.only !== generation)
-      throw new ValidationError(f, `is not supported by DRBD ${generation}`);
+    if (def.only && def.only !== generation) {
+      const why = def.onlyWhy === undefined ? '' : ` (${def.onlyWhy})`;
+      throw new ValidationError(f, `is not supported by DRBD ${generation}${why}`);
+    }
     validateOptionValue(f, def, value);
+  }
+}
+
+/**
+ * A numeric quorum of half the nodes or fewer lets both halves of a split write
+ * (drbd.conf-9.0(5): the number must be greater than half the nodes); more than the
+ * nodes can never be reached.
+ */
+function assertMajorityCount(field: string, value: OptionValue | undefined, nodes: number): void {
+  if (typeof value !== 'number') return;
+  if (value <= nodes / 2 || value > nodes) {
+    throw new ValidationError(field, `must be more than half of the ${nodes} nodes and at most ${nodes}`);
   }
 }
 
@@ -202,6 +228,10 @@ export function validateResourceSpec(spec: ResourceSpec, generation: DrbdGenerat
     throw new ValidationError('net.allow-two-primaries', 'dual-primary is not supported');
   }
   validateOptions('disk', spec.disk, DISK_OPTIONS, generation);
+  validateOptions('options', spec.options, RESOURCE_OPTIONS, generation);
+  for (const key of ['quorum', 'quorum-minimum-redundancy']) {
+    assertMajorityCount(`options.${key}`, spec.options?.[key], spec.nodes.length);
+  }
 
   if (spec.sharedSecret !== undefined) {
     if (typeof spec.sharedSecret !== 'string') throw new ValidationError('sharedSecret', 'must be a string');

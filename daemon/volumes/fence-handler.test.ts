@@ -71,6 +71,18 @@ describe('xlss-fence-peer', () => {
       body: { volume: 'vol1', peer: 'node2', epoch: 7 },
     });
   });
+  it('names the peer from its node id on DRBD 9, which passes no DRBD_PEER', async () => {
+    answer = { status: 200, body: '{"allow":true,"reason":"outdated"}' };
+    const drbd9 = { DRBD_PEER: '', DRBD_NODE_ID_0: 'node1', DRBD_NODE_ID_1: 'node3' };
+    expect(await runHandler({ ...drbd9, DRBD_PEER_NODE_ID: '1' })).toBe(4);
+    expect(asked.at(-1)).toMatchObject({ body: { volume: 'vol1', peer: 'node3', epoch: 7 } });
+    const before = asked.length;
+    // An id that names no node, or is not an id at all, keeps I/O frozen and asks nobody.
+    expect(await runHandler({ ...drbd9, DRBD_PEER_NODE_ID: '2' })).toBe(1);
+    expect(await runHandler({ ...drbd9, DRBD_PEER_NODE_ID: '1;id' })).toBe(1);
+    expect(await runHandler({ ...drbd9, DRBD_PEER_NODE_ID: '32' })).toBe(1);
+    expect(asked.length).toBe(before);
+  });
   it('exits 7 (peer fenced) when the controller confirmed the peer dead', async () => {
     answer = { status: 200, body: '{"allow":true,"reason":"dead: node2 is offline by heartbeat"}' };
     expect(await runHandler()).toBe(7);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DrbdGeneration, ResourceSpec } from '../../drbd/index.js';
+import type { DrbdGeneration, OptionValue, ResourceSpec } from '../../drbd/index.js';
 import { renderResourceFile } from '../../drbd/index.js';
 import type { VolumeSpec } from '../api/schemas.js';
 import type { EngineConfig } from './service.js';
@@ -20,6 +20,45 @@ export const NET_OPTIONS = {
   'after-sb-2pri': 'disconnect',
 } as const;
 
+/**
+ * DRBD 9's resource options for a resource of `nodeCount` nodes, all with a disk, whose
+ * arbiter is the controller (DRBD 8.4 has no `options` for this; it gets none).
+ *
+ * - `auto-promote no`: the daemon promotes and demotes on the controller's word; a mount
+ *   or an open for writing must never make a node Primary by itself (9 defaults to yes).
+ * - Two nodes: `quorum off`, said explicitly. A lone survivor of a two-node resource is
+ *   never a majority, and DRBD only keeps quorum for the last node standing when its
+ *   peer left gracefully (was marked Outdated), not when it crashed; so `quorum majority`
+ *   would freeze the survivor of every crash and make failover impossible. One writer is
+ *   kept by `fencing resource-and-stonith` instead, as on 8.4: the Primary that loses its
+ *   peer freezes I/O and its fence-peer handler asks the controller.
+ * - Three nodes or more (a third, tiebreaking replica): `quorum majority` with
+ *   `on-no-quorum suspend-io`, so a Primary cut off from the majority freezes instead of
+ *   failing writes with EIO (which would turn the tenant's filesystem read-only until a
+ *   remount); `on-no-data-accessible` follows `on-no-quorum`, as drbd.conf-9.0(5) asks,
+ *   because it takes precedence. Fencing stays on as well: quorum keeps a minority from
+ *   writing, the controller still decides who is promoted.
+ * `on-suspended-primary-outdated` keeps its default (`disconnect`, needs 9.1.7 to set):
+ * a frozen former Primary stays isolated until the controller's cleanup of a returning
+ * node turns it into a Secondary.
+ */
+export function drbd9ResourceOptions(nodeCount: number): Record<string, OptionValue> {
+  const promoteByDaemon = { 'auto-promote': false };
+  if (nodeCount < 3) return { ...promoteByDaemon, quorum: 'off' };
+  return {
+    ...promoteByDaemon,
+    quorum: 'majority',
+    'on-no-quorum': 'suspend-io',
+    'on-no-data-accessible': 'suspend-io',
+  };
+}
+
+/** `res` with the resource options its node count calls for on `generation` (none on 8.4). */
+export function withResourceOptions(res: ResourceSpec, generation: DrbdGeneration): ResourceSpec {
+  if (generation !== '9') return res;
+  return { ...res, options: drbd9ResourceOptions(res.nodes.length) };
+}
+
 /** The LV (and DRBD backing disk) of a volume. */
 export function lvPath(config: EngineConfig, name: string): string {
   return `/dev/${config.vg}/${name}`;
@@ -38,14 +77,14 @@ export function resourceOf(
   config: EngineConfig,
   name: string,
   spec: VolumeSpec,
-  _generation: DrbdGeneration,
+  generation: DrbdGeneration,
 ): ResourceSpec | null {
   if (!spec.peer) return null;
   const disk = lvPath(config, name);
   const hosts = [config.nodeName, spec.peer.node].sort();
   // Both replicas must render the same node ids (DRBD 9): ordered by host name.
   const nodeId = (host: string) => hosts.indexOf(host);
-  return {
+  const res: ResourceSpec = {
     name,
     protocol: 'C',
     port: spec.drbd.port,
@@ -66,6 +105,7 @@ export function resourceOf(
       'after-resync-target': config.handlers.afterResyncTarget,
     },
   };
+  return withResourceOptions(res, generation);
 }
 
 /** The `.res` text and its hash, or null without a peer. */

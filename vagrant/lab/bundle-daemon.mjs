@@ -1,10 +1,11 @@
 // Bundles `xlss daemon` into one file for the lab's guests (see daemon/bin.ts): node
 // loads one module over 9p instead of hundreds. Native modules stay outside.
+// The bench's daemon RSS child is bundled the same way, so that `npm run bench` measures
+// the daemon as the lab runs it (one bundle) next to the daemon as `xlss daemon` runs it
+// (the modules under dist/).
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: [new URL('../../daemon/bin.ts', import.meta.url).pathname],
-  outfile: new URL('../../dist/xlss-daemon.mjs', import.meta.url).pathname,
+const options = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -23,4 +24,15 @@ await build({
       'const __dirname = xlssDirname(__filename);',
     ].join(' '),
   },
+};
+
+await build({
+  ...options,
+  entryPoints: [new URL('../../daemon/bin.ts', import.meta.url).pathname],
+  outfile: new URL('../../dist/xlss-daemon.mjs', import.meta.url).pathname,
+});
+await build({
+  ...options,
+  entryPoints: [new URL('../../test/bench/daemon-rss-child.ts', import.meta.url).pathname],
+  outfile: new URL('../../dist/test/bench/daemon-rss-child.bundle.mjs', import.meta.url).pathname,
 });

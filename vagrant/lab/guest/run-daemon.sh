@@ -7,4 +7,5 @@ LOG=/var/lib/xlss/daemon.log
 STAMP=/run/xlss-daemon.started
 if [ -f "$STAMP" ] && [ $(( $(date +%s) - $(cat "$STAMP") )) -lt 5 ]; then sleep 2; fi
 date +%s > "$STAMP"
-exec "$NODEJS" "$BUNDLE" daemon --config "$CONFIG" >> "$LOG" 2>&1
+# The heap option of systemd/xlss-daemon.service (NODE_OPTIONS there; see why in it).
+exec "$NODEJS" --max-semi-space-size=1 "$BUNDLE" daemon --config "$CONFIG" >> "$LOG" 2>&1
