@@ -566,7 +566,8 @@ export class Engine implements VolumeEngine {
         const cur = this.records.get(name) as VolumeRecord;
         await this.save({ ...cur, spec: { ...cur.spec, mountPoint: null } });
       }
-      await this.reconcileLocked(name, 'just-read').catch((err) =>
+      // The LVM report was reused above, not read: a step that trusts an LV's size reads it.
+      await this.reconcileLocked(name, 'reuse').catch((err) =>
         this.log.warn({ volume: name, err }, 'after promotion'),
       );
       const promoted = this.records.get(name) as VolumeRecord;
