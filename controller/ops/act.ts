@@ -99,6 +99,7 @@ export async function act(d: ActDeps, volume: string, action: FailoverAction): P
       return;
     case 'promote-survivor': {
       const lastSeen = ctx.health.get(action.lost)?.lastOkAt ?? null;
+      const lostHealth = ctx.health.health(action.lost);
       const op = ctx.store.transaction(() => {
         ctx.store.updateReplica(volume, action.lost, { outdatedAtEpoch: action.epoch });
         ctx.store.updateVolume(volume, {
@@ -111,7 +112,7 @@ export async function act(d: ActDeps, volume: string, action: FailoverAction): P
           'failover.detected',
           volume,
           action.lost,
-          `Primary ${action.lost} offline (last heartbeat ${lastSeen === null ? 'never' : `${ctx.now() - lastSeen} ms ago`}); ${action.survivor} lost its connection`,
+          `Primary ${action.lost} ${lostHealth} (last heartbeat ${lastSeen === null ? 'never' : `${ctx.now() - lastSeen} ms ago`}); ${action.survivor} lost its connection`,
         );
         ctx.event(
           'failover.fenced',

@@ -418,6 +418,18 @@ describe('volume engine on a fake node', () => {
     expect((await readFile(join(dir, 'state', 'epoch', 'vol0'), 'utf8')).trim()).toBe('6');
     expect(s.observed.mount?.path).toBe('/mnt/xlss/vol0');
     expect(node.count('systemctl')).toBe(0);
+    // 8.4 would run the fence-peer handler for the unknown peer: fencing is relaxed for
+    // this promotion only, and `adjust` put resource-and-stonith back before the mount.
+    const order = node.calls.map((c) => `${c.command} ${c.args.join(' ')}`);
+    const relaxed = order.findIndex((c) => c.startsWith('drbdsetup disk-options') && c.includes('dont-care'));
+    const promoted = order.findIndex((c) => c.includes('primary --force'));
+    const adjusted = order.findIndex((c, i) => i > promoted && c.includes(' adjust '));
+    const mounted = order.findIndex((c) => c.startsWith('mount '));
+    expect(relaxed).toBeGreaterThanOrEqual(0);
+    expect(relaxed).toBeLessThan(promoted);
+    expect(adjusted).toBeGreaterThan(promoted);
+    expect(adjusted).toBeLessThan(mounted);
+    expect(node.resources.get('vol0')?.fencing).toBe('resource-and-stonith');
   });
 
   it('promote starts the workload unit once Primary and mounted (after the mount)', async () => {

@@ -555,9 +555,9 @@ export class Engine implements VolumeEngine {
       });
       if (facts.res.role !== 'Primary') {
         const adm = this.steps?.adm(name);
-        // Alone and fenced by the controller: --force skips DRBD's own fence-peer call,
-        // which would ask the controller the same question again.
-        await adm?.primary(name, { force: !connected && body.peerFenced === true });
+        const fenced = !connected && body.peerFenced === true;
+        if (fenced && this.generation === '8.4') await this.skipFencePeerOnce(name, record.spec.drbd.minor);
+        await adm?.primary(name, { force: fenced });
         await this.stream
           .waitFor((s) => s[name]?.role === 'Primary', { timeoutMs: 10_000 })
           .catch(() => undefined);
@@ -574,6 +574,21 @@ export class Engine implements VolumeEngine {
       if (body.workloadUnit) await this.startWorkload(promoted, body.workloadUnit);
       return this.statusOf(promoted, this.view as NodeView);
     });
+  }
+
+  /**
+   * The controller has fenced the lost peer (recorded it outdated at this epoch) and says
+   * so: DRBD 8.4 would still run the fence-peer handler on promotion (its peer's disk is
+   * unknown), a round of process starts and HTTP calls that only asks the controller the
+   * question it just answered (seconds of a failover in a busy guest). So the kernel's
+   * fencing is set to dont-care for this promotion alone. The record says first that the
+   * kernel differs from the `.res`, so the pass right after the promotion, or the first
+   * pass of a daemon killed in between, runs `adjust`, which puts resource-and-stonith back.
+   */
+  private async skipFencePeerOnce(name: string, minor: number): Promise<void> {
+    await this.save({ ...(this.records.get(name) as VolumeRecord), adjustedConfig: null });
+    await this.runner.run('drbdsetup', ['disk-options', String(minor), '--fencing=dont-care']);
+    this.log.info({ volume: name }, 'peer fenced by the controller: promoting without the fence-peer call');
   }
 
   /**

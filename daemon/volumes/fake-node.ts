@@ -41,6 +41,8 @@ export interface FakeResource {
   done?: number;
   /** events2's `suspended` (`fencing` while a fence-peer question is open). */
   suspended?: string;
+  /** The kernel's fencing policy: the `.res` says resource-and-stonith; `disk-options` changes it. */
+  fencing?: string;
 }
 
 export interface RecordedCommand {
@@ -402,6 +404,7 @@ export class FakeNode implements CommandRunner {
         return [0, '', ''];
       case 'adjust':
         if (!res && lv?.hasMd) this.bringUp(name, lv);
+        if (res) res.fencing = 'resource-and-stonith';
         return [0, '', ''];
       case 'get-gi':
         if (!lv?.hasMd) return [10, '', 'No valid meta data found'];
@@ -480,6 +483,14 @@ export class FakeNode implements CommandRunner {
       );
     if (verb === 'status')
       return res ? [0, `${name} role:${res.role}\n`, ''] : [10, '', `${name}: No such resource`];
+    if (verb === 'disk-options') {
+      // 8.4: `drbdsetup disk-options MINOR --fencing=POLICY`.
+      const byMinor = [...this.resources.values()].find((x) => String(x.minor) === name);
+      const policy = args.find((a) => a.startsWith('--fencing='))?.slice('--fencing='.length);
+      if (!byMinor) return [10, '', `${name}: No such minor`];
+      if (policy) byMinor.fencing = policy;
+      return [0, '', ''];
+    }
     if (verb === 'down') {
       if (!res) return [10, '', `${name}: No such resource`];
       if (this.mounts.has(`/dev/drbd${res.minor}`))
@@ -514,6 +525,7 @@ export class FakeNode implements CommandRunner {
       peerDisk: connected ? (fresh ? 'Inconsistent' : 'UpToDate') : 'DUnknown',
       replication: connected ? 'Established' : 'Off',
       sizeKiB: Number(lv.sizeBytes / 1024n) - 40,
+      fencing: 'resource-and-stonith',
     };
     this.resources.set(name, res);
     this.emit(res);
