@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { BackupManifest } from '../../controller/api/schemas.js';
 import { useCluster, waitFor } from './helpers/cluster.js';
-import { storyCli } from './helpers/story-cli.js';
+import { labControllerEnv, STORY_NODE_TIMEOUT, storyCli } from './helpers/story-cli.js';
 
 // Both replicas of a volume lost, with a backup policy: the controller restores the
 // newest backup onto a healthy node by itself. Five nodes: it does so only while it sees
 // a majority of the cluster (it cannot tell two dead nodes from its own isolation from
 // them, and a restore beside a live Primary would make two), so in a 3- or 4-node
 // cluster losing both replica nodes leaves it holding, as it should.
+labControllerEnv({ XLSS_CONTROLLER_NODE_TIMEOUT: STORY_NODE_TIMEOUT });
 const c = useCluster('lt-restore', { nodes: 5, disk: '1GiB' });
 const { show, eventsOf, lastEventId, makeVolume } = storyCli(c);
 const say = (line: string) => process.stderr.write(`[lt-restore] ${line}\n`);

@@ -1,23 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NodeView } from '../../controller/api/schemas.js';
 import { countLost, startFollowWriter, startWriter } from '../../vagrant/lab/failover-scenario.js';
 import { useCluster, waitFor } from './helpers/cluster.js';
 import { procDrbd, sampleRoles, volumeHashes, watchAckGaps } from './helpers/story.js';
-import { acks, storyCli } from './helpers/story-cli.js';
+import { acks, labControllerEnv, STORY_NODE_TIMEOUT, storyCli } from './helpers/story-cli.js';
 
 // The rest of the controller's story (issue 8) on one 3-node lab, through the real CLI:
 // a Primary cut from its peer only, a Secondary's absence shorter than the controller's
 // `replaceAfter`, and a drain. (Both replicas lost: cluster-restore.test.ts, which needs
 // five nodes.) Each case makes its own volume; they share the lab to save boots.
 const REPLACE_AFTER_S = 300;
-beforeAll(() => {
-  // Read by the lab's controller at `up` (hooks run in order: this one first).
-  process.env.XLSS_CONTROLLER_REPLACE_AFTER = `${REPLACE_AFTER_S}s`;
+labControllerEnv({
+  XLSS_CONTROLLER_REPLACE_AFTER: `${REPLACE_AFTER_S}s`,
+  XLSS_CONTROLLER_NODE_TIMEOUT: STORY_NODE_TIMEOUT,
 });
 const c = useCluster('lt-story', { nodes: 3, disk: '1GiB' });
-afterAll(() => {
-  delete process.env.XLSS_CONTROLLER_REPLACE_AFTER;
-});
 const { show, nodes, eventsOf, lastEventId, waitHealthy, makeVolume } = storyCli(c);
 const say = (line: string) => process.stderr.write(`[lt-story] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,7 +44,7 @@ describe('the controller in the lab: a pair cut, a short absence, a drain', () =
     await acks(writer, atCut + 15, 'writes acknowledged again during the cut', 90_000);
     const resumedS = (Date.now() - cutAt) / 1000;
     const during = await show('lt1');
-    // Long enough for the controller to have failed over if it were going to (node timeout 10 s).
+    // Several heartbeat rounds (2 s) in which the controller, seeing both nodes, decides again.
     await sleep(Math.max(0, 15_000 - (Date.now() - cutAt)));
     const own = await procDrbd(c, primary, v.minor);
     const afterWait = await show('lt1');
@@ -106,7 +103,7 @@ describe('the controller in the lab: a pair cut, a short absence, a drain', () =
     await acks(writer, 20, '20 acknowledged writes before the absence');
     const gaps = watchAckGaps(() => writer.acked.length);
 
-    // Cut from everything (peer, controller, other nodes) past the node timeout (10 s)
+    // Cut from everything (peer, controller, other nodes) past the node timeout
     // and well short of replaceAfter.
     await c.lab().partition(secondary);
     const cutAt = Date.now();

@@ -2,7 +2,7 @@
  * The controller's story tests talk to the cluster as a user does: through the real
  * `xlss` binary with `--output json`. These are the reads and waits they share.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { EventView, NodeView, VolumeView } from '../../../controller/api/schemas.js';
 import type { RecordWriter } from '../../../vagrant/lab/failover-scenario.js';
 import { type ClusterFixture, waitFor } from './cluster.js';
@@ -82,3 +82,23 @@ export async function acks(
 ): Promise<void> {
   await waitFor(what, async () => w.acked.length >= atLeast, timeoutMs, 200);
 }
+
+/**
+ * Environment for the lab's `up` while this file runs (the lab's controller reads its
+ * XLSS_CONTROLLER_* overrides from it). Call it before useCluster: hooks run in order.
+ */
+export function labControllerEnv(vars: Record<string, string>): void {
+  beforeAll(() => {
+    Object.assign(process.env, vars);
+  });
+  afterAll(() => {
+    for (const key of Object.keys(vars)) delete process.env[key];
+  });
+}
+
+/**
+ * The lab's node timeout is 10 s; on this 2-core host shared with other labs (load
+ * 13-19) daemons missed it again and again, and nodes flapped offline mid-test. These
+ * tests are about what happens after a node is declared gone, not how fast: 30 s.
+ */
+export const STORY_NODE_TIMEOUT = '30s';
