@@ -543,6 +543,20 @@ describe('controller core against fake daemons', () => {
     await h.core.stop();
   });
 
+  it('a planned failover asks for the demote again while the mount is busy; past its tries the Primary stays', async () => {
+    const h = await harness(['n1', 'n2']);
+    await h.core.createVolume(vol('a', { preferredNode: 'n1' }));
+    h.cluster.busyMount('n1', 'a', 2);
+    expect((await h.core.failover('a')).primary).toBe('n2');
+    expect(h.cluster.calls.filter((c) => c.node === 'n1' && c.method === 'demote')).toHaveLength(3);
+    h.cluster.busyMount('n2', 'a', 99);
+    await expect(h.core.failover('a')).rejects.toThrow(/target is busy/);
+    const v = await h.core.getVolume('a');
+    expect(v?.primary).toBe('n2');
+    expect(h.cluster.volume('n2', 'a')?.role).toBe('Primary');
+    await h.core.stop();
+  }, 20_000);
+
   it('both replicas lost: restores the newest backup onto a healthy node and says so', async () => {
     const h = await harness(['n1', 'n2', 'n3', 'n4', 'n5']);
     const backup = { intervalSeconds: 3600, retain: 3, target: '/srv/backups' };
