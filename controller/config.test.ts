@@ -35,6 +35,7 @@ describe('loadControllerConfig', () => {
         portRange: { first: 7800, last: 8799 },
         nodes: [],
         defaultBackupTarget: null,
+        replaceAfterMs: 0,
       },
     });
   });
@@ -52,6 +53,7 @@ pollTimeout: 700ms
 minorRange: { first: 10, last: 20 }
 portRange: 9000-9010
 defaultBackupTarget: /srv/backups
+replaceAfter: 2m
 logLevel: debug
 nodes:
   - { name: node1, url: "http://10.77.0.11:7680", tokenFile: /etc/xlss/node1.token, labels: { disk: ssd }, zone: a }
@@ -66,6 +68,7 @@ nodes:
       minorRange: { first: 10, last: 20 },
       portRange: { first: 9000, last: 9010 },
       defaultBackupTarget: '/srv/backups',
+      replaceAfterMs: 120_000,
       nodes: [{ ...node1, labels: { disk: 'ssd' }, zone: 'a' }],
     });
     expect(c.logLevel).toBe('debug');
@@ -106,6 +109,7 @@ nodes:
     ['heartbeatInterval: 5s\nnodeTimeout: 2s\n', {}, 'nodeTimeout'],
     ['nodeTimeout: 2s\npollTimeout: 2s\n', {}, 'pollTimeout'],
     ['pollTimeout: later\n', {}, 'pollTimeout'],
+    ['replaceAfter: -1s\n', {}, 'replaceAfter'],
     ['minorRange: 20-10\n', {}, 'minorRange'],
     ['portRange: 80-90\n', {}, 'portRange.first'],
     ['logLevel: loud\n', {}, 'logLevel'],

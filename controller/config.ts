@@ -41,6 +41,7 @@ export const ENV_KEYS = {
   minorRange: 'XLSS_CONTROLLER_MINOR_RANGE',
   portRange: 'XLSS_CONTROLLER_PORT_RANGE',
   defaultBackupTarget: 'XLSS_CONTROLLER_DEFAULT_BACKUP_TARGET',
+  replaceAfter: 'XLSS_CONTROLLER_REPLACE_AFTER',
   logLevel: 'XLSS_LOG_LEVEL',
 } as const;
 
@@ -55,6 +56,7 @@ const TOP_KEYS = new Set([
   'portRange',
   'nodes',
   'defaultBackupTarget',
+  'replaceAfter',
   'logLevel',
 ]);
 const LISTEN_KEYS = new Set(['host', 'port', 'socketPath']);
@@ -180,8 +182,15 @@ function validate(raw: Raw): ControllerConfig {
         raw.defaultBackupTarget === undefined || raw.defaultBackupTarget === null
           ? null
           : absPath(raw.defaultBackupTarget, 'defaultBackupTarget'),
+      replaceAfterMs: zeroOrDuration(raw.replaceAfter ?? 0, 'replaceAfter'),
     },
   };
+}
+
+/** A duration that may also be zero (`0`, `0s`): "no delay". */
+function zeroOrDuration(value: unknown, field: string): number {
+  if (value === 0 || (typeof value === 'string' && /^0(ms|s|m|h|d)?$/.test(value.trim()))) return 0;
+  return parseDuration(value, field);
 }
 
 function intIn(value: unknown, field: string, min: number, max: number): number {

@@ -35,6 +35,7 @@ interface Harness {
 
 async function harness(
   nodes: Array<string | { name: string; vgBytes?: number; zone?: string }>,
+  extra: { replaceAfterMs?: number } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'xlss-core-'));
   dirs.push(dir);
@@ -58,6 +59,7 @@ async function harness(
           tokenFile: '/etc/xlss/token',
         })),
         defaultBackupTarget: null,
+        ...extra,
       },
       log: silentLogger,
       registry,
@@ -508,6 +510,58 @@ describe('controller core against fake daemons', () => {
     expect((await h.core.getNode('n2'))?.draining).toBe(true);
     await h.core.stop();
   });
+
+  it('with replaceAfter, a Secondary back in time is still the replica and resyncs only what changed; one that stays away is replaced', async () => {
+    const h = await harness(['n1', 'n2', 'n3'], { replaceAfterMs: 60_000 });
+    await h.core.createVolume(vol('vol1', { preferredNode: 'n1' }));
+    const secondary = (await h.core.getVolume('vol1'))?.schedulingHint[1] as string;
+    await h.cluster.crash(secondary);
+    await h.after(6000); // offline: recorded outdated, so the Primary's fence-peer call is allowed
+    await h.cluster.retryFence();
+    for (let i = 0; i < 5; i++) expect(h.cluster.write('n1', 'vol1', 8192).result).toBe('acked');
+    await h.after(30_000);
+    let types = await eventTypes(h.core, 'vol1');
+    expect(types).toEqual(expect.arrayContaining(['replica.outdated', 'replica.replace-pending']));
+    expect(types).not.toContain('replica.placing');
+    expect(types.filter((t) => t === 'replica.replace-pending')).toHaveLength(1);
+
+    await h.cluster.restart(secondary);
+    await h.after(1000);
+    await h.after(1000);
+    const resync = (await h.core.events({ volume: 'vol1' })).find((e) => e.type === 'replica.resync');
+    expect(resync?.node).toBe(secondary);
+    expect(resync?.message).toContain(`resyncing ${5 * 8192} of ${GiB} bytes`);
+    await h.after(1000);
+    await h.after(1000);
+    const v = await h.core.getVolume('vol1');
+    expect(v?.phase).toBe('ready');
+    expect(v?.replicas.map((r) => r.node).sort()).toEqual(['n1', secondary].sort());
+    expect(v?.replicas.find((r) => r.node === secondary)?.outdated).toBe(false);
+
+    // The same absence, but longer than replaceAfter: a new replica on the third node.
+    await h.cluster.crash(secondary);
+    await h.after(6000);
+    expect(await eventTypes(h.core, 'vol1')).not.toContain('replica.placing');
+    await h.after(60_000);
+    types = await eventTypes(h.core, 'vol1');
+    expect(types).toContain('replica.placing');
+    expect(types.filter((t) => t === 'replica.replace-pending')).toHaveLength(2);
+    await h.core.stop();
+  });
+
+  it('a planned failover asks for the demote again while the mount is busy; past its tries the Primary stays', async () => {
+    const h = await harness(['n1', 'n2']);
+    await h.core.createVolume(vol('a', { preferredNode: 'n1' }));
+    h.cluster.busyMount('n1', 'a', 2);
+    expect((await h.core.failover('a')).primary).toBe('n2');
+    expect(h.cluster.calls.filter((c) => c.node === 'n1' && c.method === 'demote')).toHaveLength(3);
+    h.cluster.busyMount('n2', 'a', 99);
+    await expect(h.core.failover('a')).rejects.toThrow(/target is busy/);
+    const v = await h.core.getVolume('a');
+    expect(v?.primary).toBe('n2');
+    expect(h.cluster.volume('n2', 'a')?.role).toBe('Primary');
+    await h.core.stop();
+  }, 20_000);
 
   it('both replicas lost: restores the newest backup onto a healthy node and says so', async () => {
     const h = await harness(['n1', 'n2', 'n3', 'n4', 'n5']);

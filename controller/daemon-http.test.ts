@@ -85,6 +85,10 @@ beforeAll(async () => {
     reply.code(409).send({ error: 'ECONFLICT', message: 'peer is Primary' }),
   );
   app.post('/v1/volumes/:name/resize', async () => status);
+  app.post('/v1/volumes/:name/demote', async () => {
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    return status;
+  });
   app.post('/v1/volumes/:name/backups', async (_req, reply) =>
     reply.code(202).send({
       id: 'j1',
@@ -113,10 +117,13 @@ beforeEach(() => {
   delayMs = 0;
 });
 
-function client(opts: { timeoutMs?: number; file?: string; base?: string } = {}) {
+function client(opts: { timeoutMs?: number; actionTimeoutMs?: number; file?: string; base?: string } = {}) {
   return new HttpDaemonClient(
     { name: 'node1', url: opts.base ?? url, tokenFile: opts.file ?? tokenFile },
-    { timeoutMs: opts.timeoutMs ?? 2000 },
+    {
+      timeoutMs: opts.timeoutMs ?? 2000,
+      ...(opts.actionTimeoutMs !== undefined ? { actionTimeoutMs: opts.actionTimeoutMs } : {}),
+    },
   );
 }
 
@@ -179,6 +186,17 @@ describe('HttpDaemonClient', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DaemonUnreachableError);
     expect(String((err as Error).cause)).toContain('no answer within 100 ms');
+  });
+
+  it('a call that runs commands on the node (demote) gets the longer action deadline', async () => {
+    delayMs = 300;
+    const c = client({ timeoutMs: 100, actionTimeoutMs: 2000 });
+    expect((await c.demote('vol1', 2)).name).toBe('vol1');
+    // The same delay on a poll is past its deadline; and an action past its own deadline too.
+    await expect(c.nodeInfo()).rejects.toBeInstanceOf(DaemonUnreachableError);
+    await expect(client({ timeoutMs: 100, actionTimeoutMs: 200 }).demote('vol1', 2)).rejects.toBeInstanceOf(
+      DaemonUnreachableError,
+    );
   });
 
   it('an aborted call is DaemonUnreachableError', async () => {

@@ -31,6 +31,12 @@ import { describeSchemaErrors, requestJson, TransportError } from './http-json.j
 export interface HttpDaemonClientOptions {
   /** Deadline of one call (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Deadline of a call that makes the daemon run commands before it answers (PUT, promote,
+   * demote, resize, delete); default 60 s. A demote unmounts and runs drbdadm: in the lab
+   * under load it took longer than 10 s, and a drain gave up on a node that was alive.
+   */
+  actionTimeoutMs?: number;
 }
 
 /** The daemon's token file cannot be read: a configuration problem, not a dead node. */
@@ -54,6 +60,7 @@ type Checker = (typeof checkers)[keyof typeof checkers];
 export class HttpDaemonClient implements DaemonClient {
   readonly node: string;
   private readonly timeoutMs: number;
+  private readonly actionTimeoutMs: number;
 
   constructor(
     private readonly endpoint: DaemonEndpoint,
@@ -61,6 +68,7 @@ export class HttpDaemonClient implements DaemonClient {
   ) {
     this.node = endpoint.name;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.actionTimeoutMs = Math.max(this.timeoutMs, options.actionTimeoutMs ?? 60_000);
   }
 
   async nodeInfo(signal?: AbortSignal) {
@@ -77,28 +85,37 @@ export class HttpDaemonClient implements DaemonClient {
   }
 
   async putVolume(name: string, spec: VolumeSpec) {
-    return this.call<VolumeStatus>('PUT', volumePath(name), checkers.volumeStatus, { body: spec });
+    return this.call<VolumeStatus>('PUT', volumePath(name), checkers.volumeStatus, {
+      body: spec,
+      action: true,
+    });
   }
 
   async deleteVolume(name: string, options: { force: boolean }) {
     await this.call('DELETE', `${volumePath(name)}${options.force ? '?force=true' : ''}`, null, {
       notFound: 'null',
+      action: true,
     });
   }
 
   async promote(name: string, body: PromoteBody) {
-    return this.call<VolumeStatus>('POST', `${volumePath(name)}/promote`, checkers.volumeStatus, { body });
+    return this.call<VolumeStatus>('POST', `${volumePath(name)}/promote`, checkers.volumeStatus, {
+      body,
+      action: true,
+    });
   }
 
   async demote(name: string, epoch: number) {
     return this.call<VolumeStatus>('POST', `${volumePath(name)}/demote`, checkers.volumeStatus, {
       body: { epoch },
+      action: true,
     });
   }
 
   async resize(name: string, sizeBytes: number) {
     return this.call<VolumeStatus>('POST', `${volumePath(name)}/resize`, checkers.volumeStatus, {
       body: { sizeBytes },
+      action: true,
     });
   }
 
@@ -141,7 +158,7 @@ export class HttpDaemonClient implements DaemonClient {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     checker: Checker | null,
-    opts: { body?: unknown; signal?: AbortSignal | undefined; notFound?: 'null' } = {},
+    opts: { body?: unknown; signal?: AbortSignal | undefined; notFound?: 'null'; action?: boolean } = {},
   ): Promise<T> {
     const token = await this.token();
     let res: Awaited<ReturnType<typeof requestJson>>;
@@ -153,7 +170,7 @@ export class HttpDaemonClient implements DaemonClient {
         path,
         token,
         body: opts.body,
-        timeoutMs: this.timeoutMs,
+        timeoutMs: opts.action ? this.actionTimeoutMs : this.timeoutMs,
         signal: opts.signal,
       });
     } catch (err) {

@@ -68,6 +68,12 @@ export interface ControllerCoreConfig {
   nodes: Array<import('./schemas.js').NodeAdd>;
   /** Where backups go when a volume's policy does not say. */
   defaultBackupTarget: string | null;
+  /**
+   * An offline replica is replaced on another node only once its node has been silent
+   * this long (0 or absent: at once). A node back sooner is still the replica and
+   * resyncs from DRBD's bitmap only what changed while it was away.
+   */
+  replaceAfterMs?: number;
 }
 
 /** The core behind ControllerService, made by `createControllerCore` in `controller/core.ts`. */

@@ -191,6 +191,7 @@ export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | nu
   if (v.phase === 'failed' || v.phase === 'split-brain' || v.phase === 'lost') return;
   const primary = v.primary;
   if (!primary || !reachable(ctx.health.health(primary))) return;
+  if (lost !== null && awaitingReturn(d, v.name, lost)) return;
   const replicas = ctx.store.listReplicas(v.name);
   const nodes = placementNodes(ctx);
   const zones = replicas
@@ -234,6 +235,30 @@ export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | nu
     return ctx.store.startOperation('replace', v.name, 'placed', { target, lost, primary }, ctx.now());
   });
   await d.runOp(op);
+}
+
+/**
+ * Whether `lost`, offline, still has time to come back before it is replaced (config
+ * `replaceAfter`): a node back in time resyncs from DRBD's bitmap, a replacement copies
+ * the whole volume. Said once per absence.
+ */
+function awaitingReturn(d: ActDeps, volume: string, lost: string): boolean {
+  const { ctx } = d;
+  const waitMs = ctx.config.replaceAfterMs ?? 0;
+  if (waitMs <= 0 || ctx.health.health(lost) !== 'offline') return false;
+  const lastOkAt = ctx.health.get(lost)?.lastOkAt ?? null;
+  if (lastOkAt === null || ctx.now() - lastOkAt >= waitMs) return false;
+  const key = `${volume}:replace-pending:${lost}:${lastOkAt}`;
+  if (!d.noticed.has(key)) {
+    d.noticed.add(key);
+    ctx.event(
+      'replica.replace-pending',
+      volume,
+      lost,
+      `${lost} offline; replaced on another node if not back within ${Math.round(waitMs / 1000)} s of its last heartbeat`,
+    );
+  }
+  return true;
 }
 
 export async function runReplace(ctx: CoreContext, op: OperationRecord): Promise<void> {

@@ -5,6 +5,7 @@
 
 import { ConflictError, errorMessage, NotFoundError, ValidationError } from '../../common/errors.js';
 import { reachable } from '../health.js';
+import { DaemonUnreachableError } from '../daemon-client.js';
 import type { VolumeRecord } from '../store/store.js';
 import { type CoreContext, specFor } from './context.js';
 
@@ -13,6 +14,8 @@ export interface PlannedOptions {
   waitAttempts?: number;
   /** Pause between reads (real time; the sync runs on the nodes). */
   waitMs?: number;
+  /** How many times to ask for the demote when the daemon refuses it (a busy mount). */
+  demoteAttempts?: number;
 }
 
 export async function plannedFailover(
@@ -43,7 +46,7 @@ export async function plannedFailover(
   // crash here the store's epoch is never older than a daemon's.
   ctx.store.updateVolume(name, { epoch, phase: 'failing-over', message: `switching to ${target}` });
   try {
-    await ctx.client(old).demote(name, epoch);
+    await demote(ctx, name, old, epoch, options);
   } catch (err) {
     ctx.store.updateVolume(name, { phase: 'ready', message: null });
     throw err;
@@ -70,6 +73,31 @@ export async function plannedFailover(
   ctx.metrics.failovers.inc({ kind: 'planned' });
   ctx.metrics.failoverDuration.observe({ kind: 'planned' }, (ctx.now() - startedAt) / 1000);
   return ctx.store.getVolume(name) as VolumeRecord;
+}
+
+/**
+ * The demote unmounts first, and a workload that has a file open at that moment makes
+ * umount fail ("target is busy"); one that opens files only briefly lets a later try
+ * through. Seen in the lab: a drain's switchover failed on the first busy umount.
+ */
+async function demote(
+  ctx: CoreContext,
+  name: string,
+  node: string,
+  epoch: number,
+  options: PlannedOptions,
+): Promise<void> {
+  const attempts = options.demoteAttempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.client(node).demote(name, epoch);
+      return;
+    } catch (err) {
+      if (attempt >= attempts || err instanceof DaemonUnreachableError) throw err;
+      ctx.log.warn({ volume: name, node, attempt, err: errorMessage(err) }, 'demote refused; asking again');
+      await new Promise((r) => setTimeout(r, options.waitMs ?? 1000));
+    }
+  }
 }
 
 async function waitUpToDate(

@@ -82,6 +82,8 @@ export class FakeCluster {
   private hang: { at: number; applied: boolean } | null = null;
   /** Polls of a resync target's node before its resync completes. */
   syncPolls = 2;
+  /** Demotes refused while a workload holds the mount, by `node/volume`. */
+  private readonly busyMounts = new Map<string, number>();
   /** The controller's fence answer, as the daemon's relay would fetch it. */
   fenceRelay: ((ask: FenceAsk) => Promise<FenceAnswer>) | null = null;
 
@@ -128,6 +130,11 @@ export class FakeCluster {
       }
     }
     await this.settle();
+  }
+
+  /** The next `times` demotes of `volume` on `node` find its mount busy (umount refuses). */
+  busyMount(node: string, volume: string, times: number): void {
+    this.busyMounts.set(`${node}/${volume}`, times);
   }
 
   hideFromController(name: string, hidden = true): void {
@@ -474,6 +481,16 @@ export class FakeCluster {
 
   private demote(name: string, volume: string, epoch: number): VolumeStatus {
     const v = this.existing(name, volume);
+    const busy = this.busyMounts.get(`${name}/${volume}`) ?? 0;
+    if (busy > 0 && v.mounted) {
+      this.busyMounts.set(`${name}/${volume}`, busy - 1);
+      throw new DaemonHttpError(
+        name,
+        409,
+        'ECONFLICT',
+        `unmount: umount: ${v.spec.mountPoint}: target is busy.`,
+      );
+    }
     v.role = 'Secondary';
     v.mounted = false;
     v.unitStarted = null;

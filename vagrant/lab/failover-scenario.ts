@@ -14,6 +14,7 @@ import { until } from './until.js';
 export const WRITER = inProject('vagrant/lab/guest/writer.mjs');
 export const VERIFY = inProject('vagrant/lab/guest/verify.mjs');
 export const PROBE = inProject('vagrant/lab/guest/probe-writable.mjs');
+export const FOLLOW_WRITER = inProject('vagrant/lab/guest/follow-writer.mjs');
 
 /** Waits until the volume is ready (both replicas UpToDate, Primary mounted). */
 export async function waitReady(
@@ -44,15 +45,50 @@ export interface RecordWriter {
 /** Starts the numbered-record writer on `file` (created first) on the node of `runner`. */
 export async function startWriter(runner: GuestRunner, file: string, count = 100_000): Promise<RecordWriter> {
   await runner.run('touch', [file]);
+  return readAcks(runner.stream('node', [WRITER, file, String(count)]));
+}
+
+/**
+ * Starts a writer on the node of `runner` that writes records numbered from `base` to
+ * `mountPoint/file` (which must exist on the volume) only while the volume is mounted
+ * there, opening the file for each record: one per replica node, the records follow the
+ * Primary through a planned switchover. Resolves once the writer runs.
+ */
+export async function startFollowWriter(
+  runner: GuestRunner,
+  mountPoint: string,
+  file: string,
+  base: number,
+  intervalMs = 100,
+): Promise<RecordWriter> {
+  const stream = runner.stream('node', [FOLLOW_WRITER, mountPoint, file, String(base), String(intervalMs)]);
+  let started: () => void = () => {};
+  const running = new Promise<void>((r) => {
+    started = r;
+  });
+  const writer = readAcks(stream, (line) => {
+    if (line === 'waiting') started();
+  });
+  await Promise.race([running, writer.ended]);
+  return writer;
+}
+
+function readAcks(
+  stream: { lines: AsyncIterable<string>; stop(): void },
+  other: (line: string) => void = () => {},
+): RecordWriter & { ended: Promise<void> } {
   const acked: number[] = [];
-  const writer = runner.stream('node', [WRITER, file, String(count)]);
   const reading = (async () => {
-    for await (const line of writer.lines) if (/^\d+$/.test(line)) acked.push(Number(line));
+    for await (const line of stream.lines) {
+      if (/^\d+$/.test(line)) acked.push(Number(line));
+      else other(line);
+    }
   })();
   return {
+    ended: reading.catch(() => {}),
     acked,
     stop: async () => {
-      writer.stop();
+      stream.stop();
       await reading.catch(() => {});
     },
   };

@@ -3,25 +3,17 @@
 // write there would prove nothing), then tries an O_SYNC write of one block to a file on
 // it, again and again, and prints "writable" after the first that returns. The host takes
 // the time when it reads the line.
-import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { drbdMounted } from './drbd-mounted.mjs';
 
 const [mount, intervalArg] = process.argv.slice(2);
 const interval = Number(intervalArg ?? 50);
 const block = Buffer.alloc(4096, 'p');
 
-function drbdMounted() {
-  return readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .some((line) => {
-      const [dev, path] = line.split(' ');
-      return path === mount && dev?.startsWith('/dev/drbd');
-    });
-}
-
 process.stdout.write('waiting\n');
 for (;;) {
-  if (drbdMounted()) {
+  if (drbdMounted(mount)) {
     try {
       const fd = openSync(`${mount}/.xlss-probe`, constants.O_WRONLY | constants.O_CREAT | constants.O_SYNC);
       writeSync(fd, block, 0, block.length, 0);
