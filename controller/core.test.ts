@@ -472,6 +472,8 @@ describe('controller core against fake daemons', () => {
     const ok = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(ok).toHaveLength(7);
+    // DRBD secrets are hex: drbdadm refuses one that starts with "-".
+    for (const v of h.core.store.listVolumes()) expect(v.secret).toMatch(/^[0-9a-f]{48}$/);
     for (const r of refused) {
       expect(r.reason).toBeInstanceOf(NoSpaceError);
       expect(String(r.reason.message)).toMatch(/no (first|second) node with 2 GiB free/);

@@ -4,8 +4,8 @@
  */
 
 import { ConflictError, errorMessage, NotFoundError, ValidationError } from '../../common/errors.js';
-import { reachable } from '../health.js';
 import { DaemonUnreachableError } from '../daemon-client.js';
+import { reachable } from '../health.js';
 import type { VolumeRecord } from '../store/store.js';
 import { type CoreContext, specFor } from './context.js';
 
