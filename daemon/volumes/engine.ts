@@ -340,26 +340,19 @@ export class Engine implements VolumeEngine {
 
   // ---- VolumeService --------------------------------------------------------------------
 
-  /**
-   * The last observation, with DRBD as the events2 stream shows it now: a lost peer is
-   * reported at once (the controller's failover waits for this view), not after the next
-   * pass has read LVM (seconds in a busy guest).
-   */
-  private async currentView(): Promise<NodeView> {
-    const view = this.view ?? (await this.exclusive(() => this.observe()));
-    const drbd = this.stream.snapshot();
-    return drbd ? { ...view, drbd, drbdReady: true, drbdOdd: this.stream.oddities() } : view;
-  }
-
+  // The view of the last pass, not DRBD live: a step's intermediate states (a resource
+  // attaching, Diskless) would read as a degraded or failed volume. A DRBD event starts a
+  // pass within 300 ms, so a lost peer shows up after that pass's LVM report.
   async list(): Promise<VolumeStatus[]> {
-    const view = await this.currentView();
+    const view = this.view ?? (await this.exclusive(() => this.observe()));
     return [...this.records.values()].map((r) => this.statusOf(r, view));
   }
 
   async get(name: string): Promise<VolumeStatus | null> {
     const r = this.records.get(name);
     if (!r) return null;
-    return this.statusOf(r, await this.currentView());
+    const view = this.view ?? (await this.exclusive(() => this.observe()));
+    return this.statusOf(r, view);
   }
 
   private require(name: string): VolumeRecord {
