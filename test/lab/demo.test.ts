@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inProject } from '../../common/paths.js';
+import { FAILOVER_TIMELINE } from './helpers/cluster.js';
 
 const dir = '/var/tmp/xlss-lab-test-demo';
 const XLSS = inProject('bin/xlss.js');
@@ -32,13 +33,7 @@ describe('xlss lab demo', () => {
     const crashed = /crashed (node\d) with (\d+) writes acknowledged/.exec(r.stderr);
     expect(Number(crashed?.[2])).toBeGreaterThan(0);
     // The controller did the failover (the demo only crashed the node), in this order.
-    const order = [
-      'failover.detected',
-      'failover.fenced',
-      'failover.promoted',
-      'failover.mounted',
-      'replica.added',
-    ];
+    const order = FAILOVER_TIMELINE;
     const at = order.map((type) => r.stderr.indexOf(` ${type} `));
     expect(
       at.every((i) => i > 0),

@@ -12,7 +12,7 @@ import {
   waitReady,
 } from '../../vagrant/lab/failover-scenario.js';
 import { until } from '../../vagrant/lab/until.js';
-import { useCluster, waitFor } from './helpers/cluster.js';
+import { FAILOVER_TIMELINE, useCluster, waitFor } from './helpers/cluster.js';
 
 // `xlss lab up` makes a cluster (a daemon in every guest, the controller on the host side,
 // every node registered), proven through the real CLI binary and checked on the guests
@@ -197,13 +197,7 @@ describe('controller failover in the lab', () => {
     );
     const events = (await controller().events({ volume: 'fa', since })).filter((e) => e.id > since);
     for (const e of events) say(`  ${e.at} ${e.type} ${e.node ?? '-'} ${e.message}`);
-    const order = [
-      'failover.detected',
-      'failover.fenced',
-      'failover.promoted',
-      'failover.mounted',
-      'replica.added',
-    ];
+    const order = FAILOVER_TIMELINE;
     const ids = order.map((type) => events.find((e) => e.type === type)?.id ?? -1);
     expect(
       ids.every((id) => id > 0),

@@ -87,3 +87,12 @@ export function useCluster(
     },
   };
 }
+
+/** The controller's events of an automatic failover, in the order they must come. */
+export const FAILOVER_TIMELINE = [
+  'failover.detected',
+  'failover.fenced',
+  'failover.promoted',
+  'failover.mounted',
+  'replica.added',
+] as const;
