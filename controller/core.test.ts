@@ -35,7 +35,7 @@ interface Harness {
 
 async function harness(
   nodes: Array<string | { name: string; vgBytes?: number; zone?: string }>,
-  extra: { replaceAfterMs?: number } = {},
+  extra: { replaceAfterMs?: number; drainRetryMs?: number } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'xlss-core-'));
   dirs.push(dir);
@@ -562,6 +562,53 @@ describe('controller core against fake daemons', () => {
     const v = await h.core.getVolume('a');
     expect(v?.primary).toBe('n2');
     expect(h.cluster.volume('n2', 'a')?.role).toBe('Primary');
+    await h.core.stop();
+  }, 20_000);
+
+  it('a drain that cannot move a volume says so (node.drain-incomplete, why, no node.drained); drained again once it can', async () => {
+    const h = await harness(['n1', 'n2'], { drainRetryMs: 10 });
+    await h.core.createVolume(vol('a', { preferredNode: 'n1' }));
+    await h.core.drainNode('n1');
+    await h.core.settled();
+    let types = (await h.core.events({})).map((e) => e.type);
+    expect(types).toContain('node.drain-incomplete');
+    expect(types).not.toContain('node.drained');
+    expect(types.filter((t) => t === 'node.drain-failed')).toHaveLength(3);
+    let node = await h.core.getNode('n1');
+    expect(node?.drain?.state).toBe('incomplete');
+    // Placement's refusal is the reason given: no third node to hold the copy.
+    expect(node?.drain?.message).toMatch(/^1 volume\(s\) still on n1: a \(no .*schedulable node\)/);
+    expect(node?.volumes).toBe(1);
+    // The Primary moved on the first pass; only the replica could not.
+    expect((await h.core.getVolume('a'))?.primary).toBe('n2');
+
+    h.cluster.addNode('n3');
+    await h.core.addNode({ name: 'n3', url: 'http://n3:7680', tokenFile: '/etc/xlss/token' });
+    await h.after(1000);
+    await h.core.drainNode('n1');
+    await h.core.settled();
+    types = (await h.core.events({})).map((e) => e.type);
+    expect(types).toContain('node.drained');
+    node = await h.core.getNode('n1');
+    expect(node?.drain?.state).toBe('done');
+    expect(node?.volumes).toBe(0);
+    await h.core.stop();
+  });
+
+  it('a drain tries a volume it could not move again on its next pass', async () => {
+    const h = await harness(['n1', 'n2', 'n3'], { drainRetryMs: 10 });
+    await h.core.createVolume(vol('a', { preferredNode: 'n1' }));
+    // Busy past the switchover's 5 demote tries: the first pass fails, the second moves it.
+    h.cluster.busyMount('n1', 'a', 5);
+    await h.core.drainNode('n1');
+    await h.core.settled();
+    const events = await h.core.events({});
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'node.drain-failed')).toHaveLength(1);
+    expect(events.find((e) => e.type === 'node.drain-failed')?.message).toMatch(/pass 1 of 3: .*busy/);
+    expect(types).toContain('node.drained');
+    expect((await h.core.getNode('n1'))?.volumes).toBe(0);
+    expect((await h.core.getVolume('a'))?.primary).not.toBe('n1');
     await h.core.stop();
   }, 20_000);
 

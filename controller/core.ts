@@ -6,7 +6,16 @@
  */
 import { ConflictError, errorMessage, NotFoundError, ValidationError } from '../common/errors.js';
 import { NAME_PATTERN } from '../daemon/api/schemas.js';
-import type { EventView, FenceAnswer, FenceAsk, Job, NodeAdd, NodeView, VolumeView } from './api/schemas.js';
+import type {
+  DrainStatus,
+  EventView,
+  FenceAnswer,
+  FenceAsk,
+  Job,
+  NodeAdd,
+  NodeView,
+  VolumeView,
+} from './api/schemas.js';
 import type { ControllerCore, ControllerCoreDeps } from './api/service.js';
 import { DaemonUnreachableError } from './daemon-client.js';
 import { decideVolume, type VolumeFacts } from './failover.js';
@@ -23,6 +32,9 @@ import { nodeView, volumeView } from './views.js';
 
 const NAME = new RegExp(NAME_PATTERN);
 const FACTS_PERSIST_MS = 60_000;
+/** A drain goes over what the node still holds this many times before it gives up. */
+const DRAIN_PASSES = 3;
+const DRAIN_RETRY_MS = 5000;
 
 /** The core plus what tests and the daemon wiring need beyond ControllerService. */
 export interface ControllerCoreHandle extends ControllerCore {
@@ -328,7 +340,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       .filter((r) => r.node === n.name)
       .reduce((s, r) => s + r.bytes, 0);
     const volumes = store.listReplicas().filter((r) => r.node === n.name && !r.removing).length;
-    return nodeView(n, health, reserved, volumes);
+    return nodeView(n, health, reserved, volumes, drains.get(n.name) ?? null);
   }
 
   function viewOfVolume(name: string): VolumeView {
@@ -374,30 +386,69 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   }
 
   const background = new Set<Promise<void>>();
+  /** How each node's last drain went (in memory: a restarted controller resumes drains). */
+  const drains = new Map<string, DrainStatus>();
+  const heldBy = (node: string): string[] => [
+    ...new Set(
+      store
+        .listReplicas()
+        .filter((r) => r.node === node && !r.removing)
+        .map((r) => r.volume),
+    ),
+  ];
+
+  /**
+   * Moves every volume off `node`, one at a time, in passes: a volume that could not move
+   * (a busy switchover, a sync source away) is tried again on the next pass. The drain
+   * says `node.drained` only when the node holds nothing, else `node.drain-incomplete`
+   * naming what is left and why.
+   */
   async function drain(node: string): Promise<void> {
-    const volumes = [
-      ...new Set(
-        store
-          .listReplicas()
-          .filter((r) => r.node === node && !r.removing)
-          .map((r) => r.volume),
-      ),
-    ];
-    for (const name of volumes) {
-      try {
-        await withLock(name, async () => {
-          const v = store.getVolume(name);
-          if (!v) return;
-          if (v.primary === node) await plannedFailover(ctx, name, undefined);
-          const moved = store.getVolume(name);
-          if (moved) await reReplicate(actDeps, moved, node);
-        });
-        ctx.event('node.drain-progress', name, node, `moved ${name} off ${node}`);
-      } catch (err) {
-        ctx.event('node.drain-failed', name, node, errorMessage(err));
+    const why = new Map<string, string>();
+    let moved = 0;
+    drains.set(node, { state: 'running', message: null });
+    for (let pass = 1; pass <= DRAIN_PASSES; pass++) {
+      const left = heldBy(node);
+      if (left.length === 0) break;
+      if (pass > 1) await new Promise((r) => setTimeout(r, config.drainRetryMs ?? DRAIN_RETRY_MS));
+      for (const name of left) {
+        try {
+          const notStarted = await withLock(name, async () => {
+            const v = store.getVolume(name);
+            if (!v) return null;
+            if (v.primary === node) await plannedFailover(ctx, name, undefined);
+            const after = store.getVolume(name);
+            return after ? reReplicate(actDeps, after, node) : null;
+          });
+          if (!heldBy(node).includes(name)) {
+            moved++;
+            why.delete(name);
+            ctx.event('node.drain-progress', name, node, `moved ${name} off ${node}`);
+            continue;
+          }
+          why.set(name, notStarted ?? `the new replica of ${name} is not in place`);
+        } catch (err) {
+          why.set(name, errorMessage(err));
+        }
+        ctx.event('node.drain-failed', name, node, `pass ${pass} of ${DRAIN_PASSES}: ${why.get(name)}`);
       }
     }
-    ctx.event('node.drained', null, node, `${volumes.length} volume(s) handled`);
+    const left = heldBy(node);
+    if (left.length === 0) {
+      drains.set(node, { state: 'done', message: `${moved} volume(s) moved off` });
+      ctx.event('node.drained', null, node, `${moved} volume(s) moved off ${node}`);
+      return;
+    }
+    const message = `${left.length} volume(s) still on ${node}: ${left
+      .map((n) => `${n} (${why.get(n) ?? 'not tried'})`)
+      .join('; ')}; drain again to retry`;
+    drains.set(node, { state: 'incomplete', message });
+    ctx.event('node.drain-incomplete', null, node, message);
+  }
+
+  function startDrain(node: string): void {
+    const p = drain(node).finally(() => background.delete(p));
+    background.add(p);
   }
 
   /** Controller job ids are `<node>.<daemon job id>` (node names have no dot). */
@@ -431,6 +482,8 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       await tick();
       started = true;
       for (const n of store.listNodes()) startBeat(n.name);
+      // A drain cut short by a restart goes on: the node is still marked draining.
+      for (const n of store.listNodes()) if (n.draining && heldBy(n.name).length > 0) startDrain(n.name);
     },
     async stop() {
       started = false;
@@ -467,8 +520,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       store.setNodeDraining(name, true);
       ctx.event('node.draining', null, name, 'moving every Primary and replica away, one volume at a time');
       const id = `drain-${name}-${now()}`;
-      const p = drain(name).finally(() => background.delete(p));
-      background.add(p);
+      if (drains.get(name)?.state !== 'running') startDrain(name);
       return { id };
     },
 

@@ -1,5 +1,5 @@
 /** Store records and health observations rendered as the API's views. */
-import type { NodeView, VolumeView } from './api/schemas.js';
+import type { DrainStatus, NodeView, VolumeView } from './api/schemas.js';
 import type { HealthMonitor } from './health.js';
 import type { NodeRecord, ReplicaRecord, VolumeRecord } from './store/store.js';
 
@@ -12,6 +12,7 @@ export function nodeView(
   health: HealthMonitor,
   reservedBytes: number,
   volumes: number,
+  drain: DrainStatus | null = null,
 ): NodeView {
   const o = health.get(n.name);
   const facts = o?.facts ?? n.facts;
@@ -23,6 +24,7 @@ export function nodeView(
     zone: n.zone ?? facts?.zone ?? null,
     health: health.health(n.name),
     draining: n.draining,
+    drain,
     lastHeartbeatAt: iso(o?.lastOkAt ?? n.lastHeartbeatAt),
     capacityBytes: facts?.vg.sizeBytes ?? 0,
     freeBytes: facts?.vg.freeBytes ?? 0,

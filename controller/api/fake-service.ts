@@ -73,6 +73,7 @@ export class FakeControllerService implements ControllerService {
       zone: add.zone ?? null,
       health: 'online',
       draining: false,
+      drain: null,
       lastHeartbeatAt: AT,
       capacityBytes: 20 * GiB,
       freeBytes: this.freeBytes,
@@ -93,12 +94,15 @@ export class FakeControllerService implements ControllerService {
       throw new ConflictError(`node "${name}" holds ${node.volumes} replicas; drain it first`);
     this.nodes.delete(name);
   }
+  /** When set, a drain leaves the node's volumes and ends incomplete with this message. */
+  drainGivesUp: string | null = null;
   async drainNode(name: string) {
     this.enter(`drainNode ${name}`);
     const node = this.nodes.get(name);
     if (!node) throw new NotFoundError('node', name);
     node.draining = true;
-    node.volumes = 0;
+    if (this.drainGivesUp) node.drain = { state: 'incomplete', message: this.drainGivesUp };
+    else node.volumes = 0;
     return { id: `drain-${name}` };
   }
 

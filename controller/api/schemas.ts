@@ -48,6 +48,13 @@ export const NodeHealth = Type.Union([
   Type.Literal('unknown'),
 ]);
 
+/** How the node's last drain went: running, done, or given up with what is left and why. */
+export const DrainStatus = Type.Object({
+  state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('incomplete')]),
+  message: Type.Union([Type.String(), Type.Null()]),
+});
+export type DrainStatus = Static<typeof DrainStatus>;
+
 export const NodeView = Type.Object({
   name: Name,
   url: Type.String(),
@@ -56,6 +63,8 @@ export const NodeView = Type.Object({
   zone: Type.Union([Type.String(), Type.Null()]),
   health: NodeHealth,
   draining: Type.Boolean(),
+  /** Since this controller started; null when no drain ran. */
+  drain: Type.Union([DrainStatus, Type.Null()]),
   lastHeartbeatAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   capacityBytes: Type.Integer(),
   freeBytes: Type.Integer(),

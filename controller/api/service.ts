@@ -74,6 +74,8 @@ export interface ControllerCoreConfig {
    * resyncs from DRBD's bitmap only what changed while it was away.
    */
   replaceAfterMs?: number;
+  /** Pause between a drain's passes over what the node still holds (default 5 s). */
+  drainRetryMs?: number;
 }
 
 /** The core behind ControllerService, made by `createControllerCore` in `controller/core.ts`. */

@@ -320,6 +320,14 @@ describe('xlss node', () => {
     expect(out).toBe('node node1 drained\n');
     expect(service.calls).toContain('drainNode node1');
   });
+
+  it('drain --wait fails (exit 1) with the reason when the drain gives up', async () => {
+    const n1 = service.nodes.get('node1');
+    if (n1) n1.volumes = 1;
+    service.drainGivesUp = '1 volume(s) still on node1: vol1 (no other schedulable node)';
+    expect(await run('node', 'drain', 'node1', '--wait')).toBe(EXIT_FAILED);
+    expect(err).toContain('drain of node1: 1 volume(s) still on node1: vol1 (no other schedulable node)');
+  });
 });
 
 describe('failover, backup, restore, events', () => {

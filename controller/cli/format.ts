@@ -105,6 +105,7 @@ export function formatNodeDetail(n: NodeView): string {
     ['Address:', n.address],
     ['Health:', n.health],
     ['Draining:', n.draining ? 'yes' : 'no'],
+    ['Last drain:', n.drain ? `${n.drain.state}${n.drain.message ? `: ${n.drain.message}` : ''}` : '-'],
     ['Last heartbeat:', n.lastHeartbeatAt ?? 'never'],
     ['Zone:', n.zone ?? '-'],
     ['Labels:', labelsOf(n.labels)],

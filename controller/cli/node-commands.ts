@@ -63,6 +63,8 @@ export function registerNodeCommands(program: Command, ctx: AdminContext): void 
     if (o.wait) {
       const deadline = Date.now() + timeoutMs;
       for (let n = await client.getNode(name); n.volumes > 0; n = await client.getNode(name)) {
+        if (n.drain?.state === 'incomplete')
+          throw new XlssError('EFAILED', `drain of ${name}: ${n.drain.message}`);
         if (Date.now() > deadline)
           throw new XlssError('ETIMEOUT', `node ${name} still holds ${n.volumes} volumes; see "xlss events"`);
         ctx.note(`drain ${name}: ${n.volumes} volumes left`);

@@ -184,14 +184,21 @@ export async function runFailover(ctx: CoreContext, op: OperationRecord): Promis
 }
 
 /** Chooses a new node for a replica and records it; the journaled steps do the rest. */
-export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | null): Promise<void> {
+/**
+ * Places a new replica (replacing `lost`, if given) and copies the volume to it. Returns
+ * null when the replacement was started, else why not (a drain reports it).
+ */
+export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | null): Promise<string | null> {
   const { ctx } = d;
-  if (ctx.store.listRunningOperations().some((op) => op.volume === v.name)) return;
+  if (ctx.store.listRunningOperations().some((op) => op.volume === v.name))
+    return `another operation on ${v.name} is running`;
   // Only a working Primary is a sync source; a failed or split volume waits for an operator.
-  if (v.phase === 'failed' || v.phase === 'split-brain' || v.phase === 'lost') return;
+  if (v.phase === 'failed' || v.phase === 'split-brain' || v.phase === 'lost')
+    return `${v.name} is ${v.phase}: no sync source`;
   const primary = v.primary;
-  if (!primary || !reachable(ctx.health.health(primary))) return;
-  if (lost !== null && awaitingReturn(d, v.name, lost)) return;
+  if (!primary || !reachable(ctx.health.health(primary)))
+    return `the Primary of ${v.name} (${primary ?? 'none'}) is not reachable`;
+  if (lost !== null && awaitingReturn(d, v.name, lost)) return `waiting for ${lost} to return`;
   const replicas = ctx.store.listReplicas(v.name);
   const nodes = placementNodes(ctx);
   const zones = replicas
@@ -213,7 +220,7 @@ export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | nu
       d.noticed.add(key);
       ctx.event('replica.re-replication-blocked', v.name, lost, placement.reason);
     }
-    return;
+    return placement.reason;
   }
   const target = placement.nodes[0] as string;
   const op = ctx.store.transaction(() => {
@@ -235,6 +242,7 @@ export async function reReplicate(d: ActDeps, v: VolumeRecord, lost: string | nu
     return ctx.store.startOperation('replace', v.name, 'placed', { target, lost, primary }, ctx.now());
   });
   await d.runOp(op);
+  return null;
 }
 
 /**
