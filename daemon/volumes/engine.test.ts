@@ -120,7 +120,7 @@ describe('volume engine on a fake node', () => {
     }
   }, 120_000);
 
-  it('a restart renders a lost .res again, never runs create-md on a disk with metadata, and never demotes or unmounts', async () => {
+  it('a restart after a crash as Primary renders a lost .res again, applies the activity log, never runs create-md on a disk with metadata, and never demotes or unmounts', async () => {
     const node = new FakeNode();
     const dir = await tempDir();
     const first = await startEngine(node, dir);
@@ -131,8 +131,7 @@ describe('volume engine on a fake node', () => {
     await writeFile(join(dir, 'drbd.d', 'vol0.res'), '');
     const { rm } = await import('node:fs/promises');
     await rm(join(dir, 'drbd.d', 'vol0.res'));
-    node.resources.clear();
-    node.mounts.clear();
+    node.powerCut();
     const before = node.calls.length;
     const { engine } = await engineOn(node, dir);
     await engine.reconcileNow();
@@ -140,6 +139,8 @@ describe('volume engine on a fake node', () => {
       .slice(before)
       .map((c) => `${c.command} ${c.args.filter((a) => !a.startsWith('/')).join(' ')}`);
     expect(after).toContain('drbdadm -c dump-md vol0');
+    // It crashed as Primary: drbdmeta calls the metadata unclean until the log is applied.
+    expect(after).toContain('drbdadm -c apply-al vol0');
     expect(after.some((a) => a.includes('create-md'))).toBe(false);
     expect(after.some((a) => a.includes('clear-bitmap') || a.includes('--force'))).toBe(false);
     expect(after.some((a) => a.startsWith('mkfs'))).toBe(false);

@@ -23,6 +23,8 @@ export interface FakeLv {
   /** Raw lv_attr override (an odd row). */
   attr?: string;
   hasMd: boolean;
+  /** The node lost power while this disk's resource was Primary: drbdmeta wants apply-al. */
+  alUnclean?: boolean;
   /** Current DRBD generation id (hex) when hasMd. */
   gi: string;
   fs: string | null;
@@ -159,6 +161,19 @@ export class FakeNode implements CommandRunner {
   }
 
   /** Ends a held resync: both sides UpToDate. */
+  /**
+   * A power cut: DRBD and the mounts are gone, the LVs stay; a disk whose resource was
+   * Primary keeps an unapplied activity log, as drbdmeta reports it after a real crash.
+   */
+  powerCut(): void {
+    for (const res of this.resources.values()) {
+      const lv = this.lvs.get(res.name);
+      if (lv && res.role === 'Primary') lv.alUnclean = true;
+    }
+    this.resources.clear();
+    this.mounts.clear();
+  }
+
   finishSync(name: string): void {
     const r = this.resources.get(name);
     if (!r) return;
@@ -387,9 +402,15 @@ export class FakeNode implements CommandRunner {
       case 'dump-md':
         if (res) return [20, '', `Device '${res.minor}' is configured!`];
         if (!lv) return [20, '', 'open(/dev/xlss/x) failed: No such file or directory'];
+        if (lv.hasMd && lv.alUnclean) return [1, '', 'Found meta data is "unclean", please apply-al first'];
         return lv.hasMd
           ? [0, `version "v08"\nla-size-sect ${lv.sizeBytes / 512n};\n`, '']
           : [255, '', 'No valid meta data found'];
+      case 'apply-al':
+        if (res) return [20, '', `Device '${res.minor}' is configured!`];
+        if (!lv?.hasMd) return [255, '', 'No valid meta data found'];
+        lv.alUnclean = false;
+        return [0, '', ''];
       case 'create-md':
         if (!lv) return [20, '', 'no such device'];
         if (lv.hasMd)

@@ -194,8 +194,20 @@ export class StepRunner {
       readOnly: true,
     });
     if (r.exitCode === 0) return;
-    if (/No valid meta.?data found/i.test(`${r.stderr}\n${r.stdout}`)) {
+    const said = `${r.stderr}\n${r.stdout}`;
+    if (/No valid meta.?data found/i.test(said)) {
       await this.adm(name).createMd(name, { force: true });
+      return;
+    }
+    // A node that crashed while Primary left its activity log unapplied: the metadata is
+    // there (never create-md); drbdmeta wants the log applied before it reads it. Seen
+    // in the lab: the crashed Primary's node never came back as a replica without this.
+    if (/unclean.*apply-al/is.test(said)) {
+      this.d.log.warn(
+        { volume: name },
+        'DRBD metadata unclean (crashed while Primary): applying the activity log',
+      );
+      await this.d.runner.run('drbdadm', ['-c', this.d.files.wrapperPath(name), 'apply-al', name]);
       return;
     }
     throw new Error(
