@@ -53,6 +53,12 @@ export class FakeEngine implements VolumeEngine {
   isReady = true;
   started = false;
   stopped = false;
+  /** Volumes whose DRBD is connected to the peer right now. */
+  readonly connected = new Set<string>();
+
+  peerConnected(name: string): boolean {
+    return this.connected.has(name);
+  }
 
   private call(what: string): void {
     this.calls.push(what);

@@ -409,6 +409,15 @@ describe('fence relay routes', () => {
     expect(relayed).toEqual([ask, { ...ask, epoch: 6 }]);
   });
 
+  it('answers a question about a peer DRBD is connected to again without relaying it', async () => {
+    engine.connected.add('vol1');
+    expect(await call('POST', '/v1/fence', ask)).toMatchObject({
+      status: 200,
+      body: { allow: false, reason: expect.stringMatching(/^reconnected/) },
+    });
+    expect(relayed).toEqual([]);
+  });
+
   it('refuses a question for another node or with a bad field, without relaying it', async () => {
     expect(await call('POST', '/v1/fence', { ...ask, node: 'node3' })).toMatchObject({
       status: 400,

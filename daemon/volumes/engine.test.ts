@@ -317,6 +317,22 @@ describe('volume engine on a fake node', () => {
     ]);
   });
 
+  it('peerConnected follows DRBD live (events2), not the last pass', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    expect(engine.peerConnected('vol0')).toBe(true);
+    node.setPeerConnected('vol0', false);
+    await new Promise((x) => setTimeout(x, 20));
+    expect(engine.peerConnected('vol0')).toBe(false);
+    node.setPeerConnected('vol0', true);
+    await new Promise((x) => setTimeout(x, 20));
+    expect(engine.peerConnected('vol0')).toBe(true);
+    expect(engine.peerConnected('nosuch')).toBe(false);
+  });
+
   it('promote: 409 for a stale epoch, a Primary peer, a disk that is not UpToDate; --force only with peerFenced', async () => {
     const node = new FakeNode();
     const dir = await tempDir();

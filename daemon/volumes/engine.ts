@@ -348,6 +348,10 @@ export class Engine implements VolumeEngine {
     return [...this.records.values()].map((r) => this.statusOf(r, view));
   }
 
+  peerConnected(name: string): boolean {
+    return peerOf(this.stream.snapshot()?.[name] ?? null)?.connection === 'Connected';
+  }
+
   async get(name: string): Promise<VolumeStatus | null> {
     const r = this.records.get(name);
     if (!r) return null;

@@ -99,6 +99,18 @@ describe('xlss-fence-peer', () => {
     expect(asked.length - before).toBe(3);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
   }, 20_000);
+  it('stops asking (exit 1, which DRBD ignores once reconnected) when the daemon says DRBD reconnected', async () => {
+    const before = asked.length;
+    first = [{ status: 200, body: '{"allow":false,"reason":"node2 is suspect and not confirmed outdated"}' }];
+    answer = {
+      status: 200,
+      body: '{"allow":false,"reason":"reconnected: DRBD is connected to the peer again"}',
+    };
+    const t0 = Date.now();
+    expect(await runHandler({ XLSS_FENCE_RETRY_SECONDS: '30', XLSS_FENCE_RETRY_INTERVAL: '1' })).toBe(1);
+    expect(asked.length - before).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  }, 20_000);
   it('gives up with I/O frozen (exit 1) when the controller keeps refusing for the retry period', async () => {
     const before = asked.length;
     answer = { status: 200, body: '{"allow":false,"reason":"not confirmed outdated"}' };

@@ -27,6 +27,11 @@ export interface VolumeService {
   outdate(name: string, epoch: number): Promise<VolumeStatus>;
   /** Runs one reconcile pass now (after a change, on DRBD events, periodically). */
   reconcileNow(): Promise<void>;
+  /**
+   * Whether DRBD is connected to the volume's peer right now (events2, not the last
+   * pass): a fence-peer question asked after the peer came back needs no answer.
+   */
+  peerConnected?(name: string): boolean;
 }
 
 /** Sent by the local fence-peer handler; the engine relays it to the controller. */

@@ -18,6 +18,11 @@ export const fenceRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     { schema: { body: FenceAsk, response: responses({ 200: FenceAnswer }) } },
     async (req) => {
       ownNode(req.body.node);
+      // DRBD reconnected while its handler was asking: it clears the fencing freeze itself
+      // and ignores the handler's exit code, so the question is dropped, not relayed (the
+      // handler used to ask the controller for a minute, each answer a fence.denied).
+      if (deps.volumes.peerConnected?.(req.body.volume))
+        return { allow: false, reason: 'reconnected: DRBD is connected to the peer again' };
       return deps.relay.ask(req.body);
     },
   );
