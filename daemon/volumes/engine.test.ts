@@ -333,6 +333,38 @@ describe('volume engine on a fake node', () => {
     expect(engine.peerConnected('nosuch')).toBe(false);
   });
 
+  it('shows a lost peer at once, while the pass that DRBD event started still reads LVM', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    expect((await engine.get('vol0'))?.observed.drbd?.connection).toBe('Connected');
+    let release = () => {};
+    node.lvmGate = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      const reports = node.count('lvs');
+      node.setPeerConnected('vol0', false);
+      await new Promise((x) => setTimeout(x, 400));
+      // The event's pass is held in its LVM report; the API shows the loss already.
+      expect(node.count('lvs')).toBeGreaterThan(reports);
+      const [listed] = await engine.list();
+      const got = await engine.get('vol0');
+      for (const s of [listed, got]) {
+        expect(s?.observed.drbd?.connection).toBe('Connecting');
+        expect(s?.observed.drbd?.peerDisk).toBe('DUnknown');
+        expect(s?.observed.drbd?.disk).toBe('UpToDate');
+        expect(s?.observed.drbd?.role).toBe('Primary');
+        expect(s?.state).toBe('degraded');
+      }
+    } finally {
+      node.lvmGate = null;
+      release();
+    }
+  });
+
   it('promote: 409 for a stale epoch, a Primary peer, a disk that is not UpToDate; --force only with peerFenced', async () => {
     const node = new FakeNode();
     const dir = await tempDir();

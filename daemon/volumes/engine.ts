@@ -341,11 +341,31 @@ export class Engine implements VolumeEngine {
   // ---- VolumeService --------------------------------------------------------------------
 
   // The view of the last pass, not DRBD live: a step's intermediate states (a resource
-  // attaching, Diskless) would read as a degraded or failed volume. A DRBD event starts a
-  // pass within 300 ms, so a lost peer shows up after that pass's LVM report.
+  // attaching, Diskless) would read as a degraded or failed volume. One change is shown
+  // live: a peer connection lost since the pass (see withLostPeers).
   async list(): Promise<VolumeStatus[]> {
-    const view = this.view ?? (await this.exclusive(() => this.observe()));
+    const view = this.withLostPeers(this.view ?? (await this.exclusive(() => this.observe())));
     return [...this.records.values()].map((r) => this.statusOf(r, view));
+  }
+
+  /**
+   * The last pass's view, with DRBD's live connection state for each resource that was
+   * Connected then and is not now. The controller's failover waits for a survivor to
+   * report its lost peer; the pass a DRBD event starts reads LVM first, which took
+   * seconds in a busy guest. Role and disk stay as the pass saw them.
+   */
+  private withLostPeers(view: NodeView): NodeView {
+    const live = this.stream.snapshot();
+    if (!live) return view;
+    let drbd: NodeView['drbd'] | null = null;
+    for (const [name, res] of Object.entries(view.drbd)) {
+      const now = live[name];
+      if (peerOf(res)?.connection !== 'Connected' || !now || peerOf(now)?.connection === 'Connected')
+        continue;
+      drbd ??= { ...view.drbd };
+      drbd[name] = { ...res, suspended: now.suspended, connections: now.connections };
+    }
+    return drbd ? { ...view, drbd } : view;
   }
 
   peerConnected(name: string): boolean {
@@ -355,7 +375,7 @@ export class Engine implements VolumeEngine {
   async get(name: string): Promise<VolumeStatus | null> {
     const r = this.records.get(name);
     if (!r) return null;
-    const view = this.view ?? (await this.exclusive(() => this.observe()));
+    const view = this.withLostPeers(this.view ?? (await this.exclusive(() => this.observe())));
     return this.statusOf(r, view);
   }
 

@@ -72,6 +72,8 @@ export class FakeNode implements CommandRunner {
   peerLvBytes: bigint | null = null;
   /** After this many change commands every call throws FakeCrash. */
   crashAfter = Number.POSITIVE_INFINITY;
+  /** While set, every LVM report (lvs, vgs) waits for it: a report that takes seconds. */
+  lvmGate: Promise<void> | null = null;
   private changes = 0;
   private giCounter = 0x1000;
   private listeners = new Set<(lines: string[]) => void>();
@@ -89,6 +91,7 @@ export class FakeNode implements CommandRunner {
     if (this.changes >= this.crashAfter)
       throw new FakeCrash(`node crashed before ${command} ${args.join(' ')}`);
     if (!options.readOnly && !READ_ONLY.has(command)) this.changes++;
+    if ((command === 'lvs' || command === 'vgs') && this.lvmGate) await this.lvmGate;
     const [exitCode, stdout, stderr] = this.answer(command, args);
     if (exitCode !== 0 && options.reject !== false)
       throw new CommandError({ command, args, exitCode, stdout, stderr });
