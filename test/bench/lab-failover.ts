@@ -33,6 +33,19 @@ export function diskWrittenKiB(procDrbd: string, minor: number): number {
 }
 
 export async function benchFailover(c: BenchCluster, crashes = 5, fillMiB = 16): Promise<void> {
+  try {
+    await crashRounds(c, crashes, fillMiB);
+  } catch (err) {
+    // The lab goes down with the run: what the controller saw is the only trace left.
+    const events = await c.controller.events({ volume: 'bxfail' }).catch(() => []);
+    for (const e of events) process.stderr.write(`[bench failover] ${e.at} ${e.type} ${e.node ?? '-'} ${e.message}\n`);
+    const v = await c.controller.getVolume('bxfail').catch(() => null);
+    if (v) process.stderr.write(`[bench failover] volume now: ${JSON.stringify(v)}\n`);
+    throw err;
+  }
+}
+
+async function crashRounds(c: BenchCluster, crashes: number, fillMiB: number): Promise<void> {
   const name = 'bxfail';
   const mount = '/mnt/bxfail';
   await c.xlss(['volume', 'create', name, '--size', '256MiB', '--fs', 'ext4', '--mount', mount]);
