@@ -170,6 +170,23 @@ describe('decideVolume: the failover decision table', () => {
       },
     },
     {
+      scenario:
+        'node lost and the survivor has shown no DRBD state yet (no view, or the resource not up) → hold, not failed',
+      facts: facts([primaryGone(), { ...peer(), view: null }]),
+      expect: (a) => {
+        expect(kinds(a)).toEqual(['hold']);
+        expect(a[0]).toMatchObject({ reason: 'waiting for the DRBD state of b' });
+      },
+    },
+    {
+      scenario: 'node lost, survivor up but its resource not (no DRBD state in its view) → hold, not failed',
+      facts: facts([
+        primaryGone(),
+        { ...peer(), view: { ...view('b', {}), observed: { lv: null, drbd: null, mount: null } } },
+      ]),
+      expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
       scenario: 'node lost but survivor recorded outdated in the store → no promotion',
       facts: facts([primaryGone(), peer(lostConnection, { outdatedAtEpoch: 3 })]),
       expect: (a) => expect(kinds(a)).not.toContain('promote-survivor'),

@@ -156,6 +156,16 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
     const candidate = survivors.find(
       (s) => s.view && s.outdatedAtEpoch === null && disk(s.view) === 'UpToDate',
     );
+    // A survivor that has not shown its DRBD state (no view polled yet, the resource not
+    // up yet) may still be UpToDate: wait for it rather than fail the volume on no
+    // information. Seen in the bench at host load 10-12: a volume just created was set
+    // failed ('node2 disk Unknown') when its Primary's node went silent for 10 s.
+    const unseen = survivors.filter((s) => !s.view?.observed.drbd && s.outdatedAtEpoch === null);
+    if (!candidate && unseen.length > 0)
+      return [
+        ...actions,
+        { kind: 'hold', reason: `waiting for the DRBD state of ${unseen.map((s) => s.node).join(', ')}` },
+      ];
     if (!candidate) {
       const why = survivors.map(
         (s) => `${s.node} disk ${disk(s.view)}${s.outdatedAtEpoch !== null ? ' (outdated)' : ''}`,
