@@ -721,6 +721,39 @@ describe('controller core against fake daemons', () => {
     }
   }
 
+  it('the survivor dies too while the failover to it is in flight: the failover is abandoned, then the backup restored', async () => {
+    const h = await harness(['n1', 'n2', 'n3', 'n4', 'n5']);
+    const backup = { intervalSeconds: 3600, retain: 3, target: '/srv/backups' };
+    await h.core.createVolume(vol('vol1', { preferredNode: 'n1', backup }));
+    const secondary = (await h.core.getVolume('vol1'))?.schedulingHint[1] as string;
+    const saved = h.cluster.write('n1', 'vol1');
+    await h.core.runBackup('vol1');
+    await h.after(1000); // a heartbeat with the pair connected
+    await h.cluster.crash('n1');
+    await h.after(1000);
+    // The survivor's promote never answers: it crashed as the controller promoted it.
+    h.cluster.hangOnMutation(1, { applied: false });
+    const before = h.cluster.mutationCount();
+    h.clock.now += 1000;
+    void h.core.tick();
+    await vi.waitUntil(() => h.cluster.mutationCount() >= before + 1, { timeout: 2000, interval: 5 });
+    await h.cluster.crash(secondary);
+    const core = await h.restartController();
+    expect((await core.getVolume('vol1'))?.phase).toBe('failing-over');
+    await h.after(1000);
+    expect((await core.getVolume('vol1'))?.phase).toBe('failing-over'); // not yet offline: waits
+    for (let i = 0; i < 8; i++) await h.after(1000);
+    const types = await eventTypes(core, 'vol1');
+    const at = (t: string) => types.indexOf(t);
+    expect(at('failover.abandoned')).toBeGreaterThan(at('failover.detected'));
+    expect(at('volume.lost')).toBeGreaterThan(at('failover.abandoned'));
+    expect(at('restore.done')).toBeGreaterThan(at('volume.lost'));
+    const v = core.store.getVolume('vol1');
+    expect(['n1', secondary]).not.toContain(v?.primary);
+    expect(h.cluster.volume(v?.primary as string, 'vol1')?.writes).toEqual([saved.seq]);
+    await core.stop();
+  });
+
   it('both replicas lost but only one healthy node can take the volume: restore.blocked, nothing put on one node', async () => {
     const small = GiB / 2;
     const h = await harness([

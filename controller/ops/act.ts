@@ -167,7 +167,20 @@ export async function runFailover(ctx: CoreContext, op: OperationRecord): Promis
       ctx.event('failover.workload-started', op.volume, survivor, `started ${v.workloadUnit}`);
     await ctx.client(survivor).putVolume(op.volume, specFor(ctx, v, 'primary', lost));
   } catch (err) {
-    if (err instanceof DaemonUnreachableError) return;
+    if (err instanceof DaemonUnreachableError) {
+      if (ctx.health.health(survivor) !== 'offline') return;
+      // The survivor died too (offline by heartbeat) before it took over: the decision
+      // gets the volume back, which then finds both replicas gone (lost, restore).
+      ctx.store.transaction(() => {
+        ctx.store.finishOperation(op.id, 'failed', ctx.now());
+        ctx.store.updateVolume(op.volume, {
+          phase: 'failed',
+          message: `failover to ${survivor} abandoned: ${survivor} is offline too`,
+        });
+        ctx.event('failover.abandoned', op.volume, survivor, `${survivor} went offline before it took over`);
+      });
+      return;
+    }
     ctx.store.transaction(() => {
       ctx.store.finishOperation(op.id, 'failed', ctx.now());
       ctx.store.updateVolume(op.volume, {
