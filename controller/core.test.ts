@@ -614,25 +614,222 @@ describe('controller core against fake daemons', () => {
     await h.core.stop();
   }, 20_000);
 
-  it('both replicas lost: restores the newest backup onto a healthy node and says so', async () => {
+  /** A volume with a backup on n1 and its Secondary, a write after the backup, both nodes crashed. */
+  async function loseBothAfterBackup(h: Harness) {
+    const backup = { intervalSeconds: 3600, retain: 3, target: '/srv/backups' };
+    await h.core.createVolume(vol('vol1', { preferredNode: 'n1', backup, workloadUnit: 'app.service' }));
+    const secondary = (await h.core.getVolume('vol1'))?.schedulingHint[1] as string;
+    const saved = h.cluster.write('n1', 'vol1');
+    await h.core.runBackup('vol1');
+    const since = h.cluster.write('n1', 'vol1'); // after the backup: gone with both replicas
+    expect([saved.result, since.result]).toEqual(['acked', 'acked']);
+    await h.cluster.crash('n1');
+    await h.cluster.crash(secondary);
+    return {
+      lost: ['n1', secondary],
+      saved: saved.seq,
+      since: since.seq,
+      backupId: h.cluster.backups[0]?.id,
+    };
+  }
+
+  /** The new pair, Primary first; checks it holds the backup's data and nothing written since. */
+  function expectRestoredPair(
+    h: Harness,
+    core: ControllerCoreHandle,
+    lost: string[],
+    saved: number,
+    since: number,
+  ) {
+    const active = core.store.listReplicas('vol1').filter((r) => !r.removing);
+    const primary = core.store.getVolume('vol1')?.primary as string;
+    const secondary = active.find((r) => r.node !== primary)?.node as string;
+    expect(active).toHaveLength(2);
+    expect(lost).not.toContain(primary);
+    expect(lost).not.toContain(secondary);
+    expect(
+      core.store
+        .listReplicas('vol1')
+        .filter((r) => r.removing)
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual([...lost].sort());
+    const a = h.cluster.volume(primary, 'vol1');
+    const b = h.cluster.volume(secondary, 'vol1');
+    expect([a?.role, a?.mounted, a?.unitStarted]).toEqual(['Primary', true, 'app.service']);
+    expect(a?.writes).toEqual([saved]);
+    // Replicated, not a lone copy: the Secondary got the restored blocks through DRBD.
+    expect([b?.role, b?.disk, b?.spec.peer?.node]).toEqual(['Secondary', 'UpToDate', primary]);
+    expect(b?.writes).toEqual([saved]);
+    expect(a?.writes).not.toContain(since);
+    return { primary, secondary };
+  }
+
+  it('both replicas lost: restores the newest backup onto a new pair (Primary unmounted, restore, then mount) and says so', async () => {
+    const h = await harness(['n1', 'n2', 'n3', 'n4', 'n5']);
+    const { lost, saved, since, backupId } = await loseBothAfterBackup(h);
+    const callsBefore = h.cluster.calls.length;
+    h.cluster.convergeOnPoll = true; // a real daemon promotes after its PUT has answered
+    await h.after(6000);
+    let v = await h.core.getVolume('vol1');
+    expect(v?.phase).toBe('lost');
+    const primary = v?.primary as string;
+    expect(lost).not.toContain(primary);
+    expect(v?.epoch).toBe(2);
+    // Not Primary yet: the controller waits (no sleep) and asks nothing of it meanwhile.
+    expect(h.cluster.volume(primary, 'vol1')?.role).toBe('Secondary');
+    expect(v?.message).toMatch(new RegExp(`restore waits for ${primary} to become Primary`));
+    expect(h.cluster.calls.slice(callsBefore).some((c) => c.method === 'restore')).toBe(false);
+
+    await h.after(1000);
+    const pair = expectRestoredPair(h, h.core, lost, saved, since);
+    expect(pair.primary).toBe(primary);
+    const order = h.cluster.calls
+      .slice(callsBefore)
+      .filter((c) => c.volume === 'vol1' && ['putVolume', 'restore', 'promote'].includes(c.method))
+      .map((c) =>
+        [
+          c.node,
+          c.method,
+          c.spec?.role,
+          c.spec?.peer?.node,
+          c.spec?.filesystem,
+          c.spec?.mountPoint,
+          c.spec?.backup?.target,
+        ]
+          .filter((x) => x != null)
+          .join(' '),
+      );
+    expect(order).toEqual([
+      `${pair.secondary} putVolume secondary ${primary} ext4 /mnt/vol1 /srv/backups`,
+      // No filesystem, no mount point, no backup policy: nothing made or mounted before the restore.
+      `${primary} putVolume primary ${pair.secondary}`,
+      `${primary} restore`,
+      `${primary} putVolume primary ${pair.secondary} ext4 /mnt/vol1 /srv/backups`,
+      `${primary} promote`,
+    ]);
+    const events = await h.core.events({ volume: 'vol1' });
+    const types = events.map((e) => e.type);
+    const at = (t: string) => types.indexOf(t);
+    expect(at('volume.lost')).toBeGreaterThanOrEqual(0);
+    expect(at('restore.started')).toBeGreaterThan(at('volume.lost'));
+    expect(at('restore.copying')).toBeGreaterThan(at('restore.started'));
+    expect(at('restore.mounted')).toBeGreaterThan(at('restore.copying'));
+    expect(at('restore.done')).toBeGreaterThan(at('restore.mounted'));
+    const started = events[at('restore.started')]?.message ?? '';
+    for (const word of [
+      backupId as string,
+      h.cluster.backups[0]?.createdAt as string,
+      primary,
+      pair.secondary,
+    ])
+      expect(started).toContain(word);
+    const notice = `restored from backup ${backupId}; data since that backup is lost`;
+    v = await h.core.getVolume('vol1');
+    expect(v?.message).toBe(notice);
+
+    // Healthy again, and it still says what was lost.
+    await h.after(1000);
+    v = await h.core.getVolume('vol1');
+    expect([v?.phase, v?.message]).toEqual(['ready', notice]);
+    // A lost node that comes back is cleaned up, not taken back.
+    await h.cluster.restart('n1');
+    await h.after(1000);
+    await h.after(1000);
+    expect(h.cluster.volume('n1', 'vol1')).toBeUndefined();
+    expect(h.core.store.listReplicas('vol1').map((r) => r.node)).not.toContain('n1');
+    await h.core.stop();
+  });
+
+  // Mutations: Secondary PUT, bare Primary PUT, restore, full Primary PUT, promote.
+  for (const applied of [false, true]) {
+    for (const step of [1, 2, 3, 4, 5]) {
+      it(`a controller killed at restore step ${step} (${applied ? 'after' : 'before'} the daemon acted) finishes on restart`, async () => {
+        const h = await harness(['n1', 'n2', 'n3', 'n4', 'n5']);
+        const { lost, saved, since, backupId } = await loseBothAfterBackup(h);
+        h.cluster.hangOnMutation(step, { applied });
+        const before = h.cluster.mutationCount();
+        h.clock.now += 6000;
+        void h.core.tick();
+        await vi.waitUntil(() => h.cluster.mutationCount() >= before + step, { timeout: 2000, interval: 5 });
+        const core = await h.restartController();
+        for (let i = 0; i < 3; i++) await h.after(1000);
+        expectRestoredPair(h, core, lost, saved, since);
+        const v = await core.getVolume('vol1');
+        expect([v?.phase, v?.message]).toEqual([
+          'ready',
+          `restored from backup ${backupId}; data since that backup is lost`,
+        ]);
+        expect(core.store.listRunningOperations()).toEqual([]);
+        const types = await eventTypes(core, 'vol1');
+        expect(types.filter((t) => t === 'restore.started')).toHaveLength(1);
+        expect(types.filter((t) => t === 'restore.done')).toHaveLength(1);
+        expect(types).not.toContain('restore.failed');
+        await core.stop();
+      });
+    }
+  }
+
+  it('the survivor dies too while the failover to it is in flight: the failover is abandoned, then the backup restored', async () => {
     const h = await harness(['n1', 'n2', 'n3', 'n4', 'n5']);
     const backup = { intervalSeconds: 3600, retain: 3, target: '/srv/backups' };
     await h.core.createVolume(vol('vol1', { preferredNode: 'n1', backup }));
     const secondary = (await h.core.getVolume('vol1'))?.schedulingHint[1] as string;
     const saved = h.cluster.write('n1', 'vol1');
     await h.core.runBackup('vol1');
+    await h.after(1000); // a heartbeat with the pair connected
     await h.cluster.crash('n1');
+    await h.after(1000);
+    // The survivor's promote never answers: it crashed as the controller promoted it.
+    h.cluster.hangOnMutation(1, { applied: false });
+    const before = h.cluster.mutationCount();
+    h.clock.now += 1000;
+    void h.core.tick();
+    await vi.waitUntil(() => h.cluster.mutationCount() >= before + 1, { timeout: 2000, interval: 5 });
     await h.cluster.crash(secondary);
+    const core = await h.restartController();
+    expect((await core.getVolume('vol1'))?.phase).toBe('failing-over');
+    await h.after(1000);
+    expect((await core.getVolume('vol1'))?.phase).toBe('failing-over'); // not yet offline: waits
+    for (let i = 0; i < 8; i++) await h.after(1000);
+    const types = await eventTypes(core, 'vol1');
+    const at = (t: string) => types.indexOf(t);
+    expect(at('failover.abandoned')).toBeGreaterThan(at('failover.detected'));
+    expect(at('volume.lost')).toBeGreaterThan(at('failover.abandoned'));
+    expect(at('restore.done')).toBeGreaterThan(at('volume.lost'));
+    const v = core.store.getVolume('vol1');
+    expect(['n1', secondary]).not.toContain(v?.primary);
+    expect(h.cluster.volume(v?.primary as string, 'vol1')?.writes).toEqual([saved.seq]);
+    await core.stop();
+  });
+
+  it('both replicas lost but only one healthy node can take the volume: restore.blocked, nothing put on one node', async () => {
+    const small = GiB / 2;
+    const h = await harness([
+      'n1',
+      'n2',
+      'n3',
+      { name: 'n4', vgBytes: small },
+      { name: 'n5', vgBytes: small },
+    ]);
+    const { lost } = await loseBothAfterBackup(h);
+    const callsBefore = h.cluster.calls.length;
     await h.after(6000);
-    const types = await eventTypes(h.core, 'vol1');
-    expect(types).toEqual(expect.arrayContaining(['volume.lost', 'restore.started', 'restore.done']));
+    await h.after(1000);
+    const events = await h.core.events({ volume: 'vol1' });
+    const blocked = events.filter((e) => e.type === 'restore.blocked');
+    expect(blocked).toHaveLength(1); // said once, not every tick
+    expect(blocked[0]?.message).toMatch(/no second node|n4|n5/);
+    expect(events.map((e) => e.type)).not.toContain('restore.started');
+    expect(h.cluster.calls.slice(callsBefore).filter((c) => c.method === 'putVolume')).toEqual([]);
     const v = await h.core.getVolume('vol1');
-    expect(v?.primary).not.toBe('n1');
-    expect(v?.primary).not.toBe(secondary);
-    expect(v?.message).toMatch(/restored from backup/);
-    const restoredOn = v?.primary as string;
-    expect(h.cluster.volume(restoredOn, 'vol1')?.role).toBe('Primary');
-    expect(h.cluster.volume(restoredOn, 'vol1')?.writes).toContain(saved.seq);
+    expect(v?.phase).toBe('lost');
+    expect(
+      h.core.store
+        .listReplicas('vol1')
+        .map((r) => r.node)
+        .sort(),
+    ).toEqual([...lost].sort());
     await h.core.stop();
   });
 });

@@ -18,21 +18,24 @@ describe('healthOf', () => {
 
 describe('HealthMonitor', () => {
   it('keeps the last view of a node, marks it suspect then offline, and online again after one good poll', async () => {
-    const cluster = new FakeCluster().addNode('n1');
+    const cluster = new FakeCluster().addNode('n1').addNode('n2');
     let now = 0;
     const monitor = new HealthMonitor({ heartbeatIntervalMs: 1000, nodeTimeoutMs: 3000, now: () => now });
     const client = cluster.client('n1');
-    await client.putVolume('v1', {
+    // A DRBD 8.4 volume needs its pair: the Secondary on n2 first, as the controller does.
+    const spec = (role: 'primary' | 'secondary', peer: string) => ({
       sizeBytes: 1 << 30,
       thin: true,
-      peer: null,
+      peer: { node: peer, address: cluster.nodes.get(peer)?.address ?? '' },
       drbd: { minor: 1, port: 7800, secret: 'aaaaaaaaaaaaaaaaaaaa' },
-      role: 'primary',
+      role,
       epoch: 1,
       filesystem: null,
       mountPoint: null,
       backup: null,
     });
+    await cluster.client('n2').putVolume('v1', spec('secondary', 'n1'));
+    await client.putVolume('v1', spec('primary', 'n2'));
     expect((await monitor.poll(client)).health).toBe('online');
     expect(monitor.get('n1')?.volumes.get('v1')?.observed.drbd?.role).toBe('Primary');
     // Facts are a separate, less frequent request; the first good poll waits for them.

@@ -11,6 +11,7 @@ import { reachable } from '../health.js';
 import { placeReplicas } from '../placement.js';
 import type { OperationRecord, VolumeRecord } from '../store/store.js';
 import { type CoreContext, peerOf, placementNodes, specFor } from './context.js';
+import { keepRestoreNotice, startRestore } from './restore.js';
 
 export interface ActDeps {
   ctx: CoreContext;
@@ -30,12 +31,14 @@ export async function act(d: ActDeps, volume: string, action: FailoverAction): P
         ctx.log.info({ volume, reason: action.reason }, 'no failover');
       }
       return;
-    case 'set-phase':
-      if (v.phase === action.phase && v.message === action.message) return;
-      ctx.store.updateVolume(volume, { phase: action.phase, message: action.message });
+    case 'set-phase': {
+      const message = keepRestoreNotice(v.message, action.message);
+      if (v.phase === action.phase && v.message === message) return;
+      ctx.store.updateVolume(volume, { phase: action.phase, message });
       if (action.phase === 'lost' || action.phase === 'failed')
         ctx.event(`volume.${action.phase}`, volume, null, action.message ?? action.phase);
       return;
+    }
     case 'split-brain':
       if (v.phase === 'split-brain') return;
       ctx.log.error({ volume, nodes: action.nodes }, 'split brain');
@@ -164,7 +167,20 @@ export async function runFailover(ctx: CoreContext, op: OperationRecord): Promis
       ctx.event('failover.workload-started', op.volume, survivor, `started ${v.workloadUnit}`);
     await ctx.client(survivor).putVolume(op.volume, specFor(ctx, v, 'primary', lost));
   } catch (err) {
-    if (err instanceof DaemonUnreachableError) return;
+    if (err instanceof DaemonUnreachableError) {
+      if (ctx.health.health(survivor) !== 'offline') return;
+      // The survivor died too (offline by heartbeat) before it took over: the decision
+      // gets the volume back, which then finds both replicas gone (lost, restore).
+      ctx.store.transaction(() => {
+        ctx.store.finishOperation(op.id, 'failed', ctx.now());
+        ctx.store.updateVolume(op.volume, {
+          phase: 'failed',
+          message: `failover to ${survivor} abandoned: ${survivor} is offline too`,
+        });
+        ctx.event('failover.abandoned', op.volume, survivor, `${survivor} went offline before it took over`);
+      });
+      return;
+    }
     ctx.store.transaction(() => {
       ctx.store.finishOperation(op.id, 'failed', ctx.now());
       ctx.store.updateVolume(op.volume, {
@@ -314,113 +330,4 @@ function undoReplace(ctx: CoreContext, op: OperationRecord, target: string, why:
     ctx.store.finishOperation(op.id, 'failed', ctx.now());
     ctx.event('replica.add-failed', op.volume, target, why);
   });
-}
-
-/** Both replicas gone: the newest backup goes onto a healthy node, and the volume says so. */
-async function startRestore(d: ActDeps, v: VolumeRecord, lost: string[]): Promise<void> {
-  const { ctx } = d;
-  if (!v.backup || ctx.store.listRunningOperations().some((op) => op.volume === v.name)) return;
-  const placement = placeReplicas(
-    { sizeBytes: v.sizeBytes, count: 1, nodeSelector: v.nodeSelector, exclude: lost },
-    placementNodes(ctx),
-  );
-  if (!placement.ok) {
-    const key = `${v.name}:restore:${placement.reason}`;
-    if (!d.noticed.has(key)) {
-      d.noticed.add(key);
-      ctx.event('restore.blocked', v.name, null, placement.reason);
-    }
-    return;
-  }
-  const target = placement.nodes[0] as string;
-  const backups = await ctx.client(target).listBackups(v.name, v.backup.target);
-  const newest = [...backups].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-  if (!newest) {
-    const key = `${v.name}:restore:none`;
-    if (!d.noticed.has(key)) {
-      d.noticed.add(key);
-      ctx.event('restore.no-backup', v.name, null, `no backup of ${v.name} in ${v.backup.target}`);
-    }
-    return;
-  }
-  const op = ctx.store.transaction(() => {
-    for (const node of lost) ctx.store.updateReplica(v.name, node, { removing: true });
-    ctx.store.addReplica({
-      volume: v.name,
-      node: target,
-      outdatedAtEpoch: null,
-      removing: false,
-      addedAt: ctx.now(),
-    });
-    ctx.store.reserve(v.name, target, v.sizeBytes);
-    ctx.store.updateVolume(v.name, {
-      epoch: v.epoch + 1,
-      primary: target,
-      message: `restoring backup ${newest.id} onto ${target}`,
-    });
-    ctx.event(
-      'restore.started',
-      v.name,
-      target,
-      `both replicas lost (${lost.join(', ')}): restoring backup ${newest.id} of ${newest.createdAt} onto ${target}`,
-    );
-    return ctx.store.startOperation(
-      'restore',
-      v.name,
-      'placed',
-      { target, backupId: newest.id, jobId: null },
-      ctx.now(),
-    );
-  });
-  await d.runOp(op);
-}
-
-export async function runRestore(ctx: CoreContext, op: OperationRecord): Promise<void> {
-  const data = op.data as { target: string; backupId: string; jobId: string | null };
-  const v = ctx.store.getVolume(op.volume);
-  if (!v?.backup) return ctx.store.finishOperation(op.id, 'failed', ctx.now());
-  const client = ctx.client(data.target);
-  try {
-    if (op.step === 'placed') {
-      await client.putVolume(op.volume, specFor(ctx, v, 'secondary', null));
-      const job = await client.restore(op.volume, { backupId: data.backupId, target: v.backup.target });
-      data.jobId = job.id;
-      ctx.store.advanceOperation(op.id, 'restoring', data, ctx.now());
-      op.step = 'restoring';
-    }
-    const job = data.jobId ? await client.job(data.jobId) : null;
-    if (!job || job.state === 'running') return;
-    if (job.state === 'failed') {
-      ctx.store.transaction(() => {
-        ctx.store.finishOperation(op.id, 'failed', ctx.now());
-        ctx.event('restore.failed', op.volume, data.target, job.error ?? 'restore failed');
-      });
-      return;
-    }
-    await client.promote(op.volume, {
-      epoch: v.epoch,
-      peerFenced: true,
-      mount: true,
-      ...(v.workloadUnit ? { workloadUnit: v.workloadUnit } : {}),
-    });
-    await client.putVolume(op.volume, specFor(ctx, v, 'primary', null));
-    ctx.store.transaction(() => {
-      ctx.store.confirmReservation(op.volume, data.target, ctx.now());
-      ctx.store.updateVolume(op.volume, {
-        phase: 'degraded',
-        message: `restored from backup ${data.backupId}; data since that backup is lost`,
-      });
-      ctx.store.finishOperation(op.id, 'done', ctx.now());
-      ctx.event(
-        'restore.done',
-        op.volume,
-        data.target,
-        `restored backup ${data.backupId}; Primary on ${data.target}`,
-      );
-    });
-  } catch (err) {
-    if (err instanceof DaemonUnreachableError) return;
-    ctx.store.finishOperation(op.id, 'failed', ctx.now());
-    ctx.event('restore.failed', op.volume, data.target, errorMessage(err));
-  }
 }

@@ -31,6 +31,10 @@ interface FakeVolume {
   mounted: boolean;
   unitStarted: string | null;
   everPrimary: boolean;
+  /** A filesystem is on the device (made on first mount, or restored): replicated like data. */
+  hasFs: boolean;
+  /** A Primary spec not acted on yet: the daemon promotes on its next pass (see `convergeOnPoll`). */
+  pendingPromote: boolean;
   /** Bytes written here while disconnected: what a returning peer must resync. */
   outOfSyncBytes: number;
   /** Set while this side is a resync target. */
@@ -64,6 +68,8 @@ export interface FakeCall {
   node: string;
   method: string;
   volume: string | null;
+  /** What a putVolume asked for. */
+  spec?: VolumeSpec;
 }
 
 type WriteResult = 'acked' | 'frozen' | 'not-primary' | 'down';
@@ -82,6 +88,12 @@ export class FakeCluster {
   private hang: { at: number; applied: boolean } | null = null;
   /** Polls of a resync target's node before its resync completes. */
   syncPolls = 2;
+  /**
+   * Like a real daemon, a Primary spec PUT onto a Secondary is acted on after the PUT has
+   * answered (at the node's next poll), not within it. Off by default: most tests want the
+   * promotion at once.
+   */
+  convergeOnPoll = false;
   /** Demotes refused while a workload holds the mount, by `node/volume`. */
   private readonly busyMounts = new Map<string, number>();
   /** The controller's fence answer, as the daemon's relay would fetch it. */
@@ -186,9 +198,14 @@ export class FakeCluster {
   }
 
   client(name: string): DaemonClient {
-    const call = async <T>(method: string, volume: string | null, fn: () => T | Promise<T>): Promise<T> => {
+    const call = async <T>(
+      method: string,
+      volume: string | null,
+      fn: () => T | Promise<T>,
+      spec?: VolumeSpec,
+    ): Promise<T> => {
       const node = this.node(name);
-      this.calls.push({ node: name, method, volume });
+      this.calls.push({ node: name, method, volume, ...(spec ? { spec: structuredClone(spec) } : {}) });
       if (!node.up || node.hiddenFromController)
         throw new DaemonUnreachableError(name, new Error('ECONNREFUSED'));
       if (MUTATING.has(method)) {
@@ -213,6 +230,7 @@ export class FakeCluster {
       listVolumes: () =>
         call('listVolumes', null, () => {
           // The poll sees the state, then the resync moves on (one step per poll).
+          this.convergePromotions(name);
           const statuses = [...this.node(name).volumes.keys()].map((v) => this.status(name, v));
           this.advanceSyncs(name);
           return statuses;
@@ -221,7 +239,7 @@ export class FakeCluster {
         call('getVolume', volume, () =>
           this.node(name).volumes.has(volume) ? this.status(name, volume) : null,
         ),
-      putVolume: (volume, spec) => call('putVolume', volume, () => this.put(name, volume, spec)),
+      putVolume: (volume, spec) => call('putVolume', volume, () => this.put(name, volume, spec), spec),
       deleteVolume: (volume, options) =>
         call('deleteVolume', volume, () => this.remove(name, volume, options.force)),
       promote: (volume, body) => call('promote', volume, () => this.promote(name, volume, body)),
@@ -337,6 +355,7 @@ export class FakeCluster {
     target.disk = 'Inconsistent';
     target.sync = { bytes, total: bytes, pollsLeft: this.syncPolls };
     target.writes = [...source.writes];
+    target.hasFs = source.hasFs;
     source.outOfSyncBytes = 0;
   }
 
@@ -415,6 +434,14 @@ export class FakeCluster {
     if (existing && spec.epoch < existing.epoch)
       throw new DaemonHttpError(name, 409, 'ECONFLICT', `stale epoch ${spec.epoch} < ${existing.epoch}`);
     if (!existing) {
+      // The daemon takes the spec, then its plan fails: a new DRBD 8.4 volume needs its peer.
+      if (!spec.peer)
+        throw new DaemonHttpError(
+          name,
+          409,
+          'ECONFLICT',
+          `volume "${volume}": no peer to replicate with: DRBD 8.4 needs exactly two nodes`,
+        );
       if (this.usedBytes(n) + spec.sizeBytes > n.vgBytes)
         throw new DaemonHttpError(name, 507, 'ENOSPACE', `VG xlss has not ${spec.sizeBytes} bytes free`);
       const peerName = spec.peer?.node;
@@ -429,6 +456,8 @@ export class FakeCluster {
         mounted: false,
         unitStarted: null,
         everPrimary: false,
+        hasFs: false,
+        pendingPromote: false,
         outOfSyncBytes: 0,
         sync: null,
         splitBrain: false,
@@ -441,11 +470,45 @@ export class FakeCluster {
     v.spec = structuredClone(spec);
     v.epoch = spec.epoch;
     if (spec.role === 'secondary' && v.role === 'Primary') this.demote(name, volume, spec.epoch);
+    v.pendingPromote = false;
     if (spec.role === 'primary' && v.role === 'Secondary') {
-      const connected = this.connectedPeer(n, volume) !== null;
-      this.promote(name, volume, { epoch: spec.epoch, peerFenced: !spec.peer || connected });
-    }
+      if (this.convergeOnPoll) v.pendingPromote = true;
+      else this.convergePromotion(n, volume, v);
+    } else if (spec.role === 'primary' && !v.mounted) this.mount(n, v, volume);
     return this.status(name, volume);
+  }
+
+  private convergePromotions(name: string): void {
+    const n = this.node(name);
+    for (const [volume, v] of n.volumes) {
+      if (!v.pendingPromote) continue;
+      v.pendingPromote = false;
+      if (v.spec.role === 'primary' && v.role === 'Secondary') this.convergePromotion(n, volume, v);
+    }
+  }
+
+  private convergePromotion(n: FakeNode, volume: string, v: FakeVolume): void {
+    const connected = this.connectedPeer(n, volume) !== null;
+    this.promote(n.name, volume, { epoch: v.spec.epoch, peerFenced: !v.spec.peer || connected });
+  }
+
+  /**
+   * Mounts the Primary's filesystem if its spec names one; the first mount makes the
+   * filesystem (as the daemon's mkfs on first use does), which leaves nothing of what
+   * was on the device.
+   */
+  private mount(n: FakeNode, v: FakeVolume, volume: string): void {
+    if (v.role !== 'Primary' || !v.spec.filesystem || !v.spec.mountPoint) return;
+    if (!v.hasFs) {
+      v.hasFs = true;
+      v.writes = [];
+      const peer = this.connectedPeer(n, volume);
+      if (peer) {
+        peer.hasFs = true;
+        peer.writes = [];
+      }
+    }
+    v.mounted = true;
   }
 
   private remove(name: string, volume: string, force: boolean): void {
@@ -474,7 +537,10 @@ export class FakeCluster {
     v.spec.role = 'primary';
     v.spec.epoch = body.epoch;
     v.suspended = false;
-    v.mounted = body.mount !== false && v.spec.mountPoint !== null;
+    if (body.mount === false) v.mounted = false;
+    else this.mount(n, v, volume);
+    if (body.workloadUnit && v.spec.mountPoint && !v.mounted)
+      throw new DaemonHttpError(name, 409, 'ECONFLICT', `not mounted: ${body.workloadUnit} not started`);
     v.unitStarted = body.workloadUnit ?? null;
     return this.status(name, volume);
   }
@@ -552,8 +618,15 @@ export class FakeCluster {
 
   private readonly backupWrites = new Map<string, number[]>();
 
+  /** The daemon's restoreChecks: Primary here, not mounted, empty. */
   private restoreInto(name: string, volume: string, body: RestoreBody): Job {
+    const n = this.node(name);
     const v = this.existing(name, volume);
+    const refuse = (why: string) => new DaemonHttpError(name, 409, 'ECONFLICT', why);
+    if (v.role !== 'Primary') throw refuse(`${volume} must be Primary on ${name} to restore into it`);
+    if (v.mounted) throw refuse(`${volume} is mounted at ${v.spec.mountPoint}`);
+    if (v.hasFs || v.writes.length > 0)
+      throw refuse(`${volume} is not empty: restore only into a new or empty volume`);
     const writes = this.backupWrites.get(body.backupId);
     const job: Job = {
       id: `job-${this.jobs.size + 1}`,
@@ -565,7 +638,12 @@ export class FakeCluster {
       backupId: body.backupId,
     };
     if (writes) {
-      v.writes = [...writes];
+      // Written through DRBD: a connected peer gets every block too.
+      for (const copy of [v, this.connectedPeer(n, volume)]) {
+        if (!copy) continue;
+        copy.writes = [...writes];
+        copy.hasFs = true;
+      }
       v.disk = 'UpToDate';
     }
     this.jobs.set(job.id, job);
