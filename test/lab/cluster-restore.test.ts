@@ -103,7 +103,7 @@ describe('restore from backup when both replicas are gone', () => {
     // Direct reads (a block device's page cache can be stale beside DRBD's own I/O), with
     // the filesystem frozen so nothing writes between the two reads.
     const read = (dev: string) =>
-      `dd if=${dev} bs=4096 count=${Math.floor(bytes / 4096)} iflag=direct status=none | sha256sum`;
+      `dd if=${dev} bs=1M count=${bytes} iflag=direct,count_bytes status=none | sha256sum`;
     await c.sh(target, 'fsfreeze -f /mnt/lt4');
     let sums: string[];
     try {
