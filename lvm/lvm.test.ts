@@ -217,6 +217,36 @@ describe('thin pools, thin LVs and snapshots', () => {
     ]);
   });
 
+  it('creates an LV the caller saw absent with lvcreate alone: no report before or after', async () => {
+    await lvm.createObservedAbsentLv({
+      thin: true,
+      vg: 'xlss',
+      name: 'v3',
+      pool: 'pool',
+      virtualSizeBytes: 128n * MiB,
+    });
+    await lvm.createObservedAbsentLv({ thin: false, vg: 'capvg', name: 'k3', sizeBytes: 64n * MiB });
+    expect(fake.calls.map((c) => c.command)).toEqual(['lvcreate', 'lvcreate']);
+    expect(fake.argsOf('lvcreate')).toEqual([
+      '--yes --type thin --addtag xlss --name v3 --virtualsize 134217728b --thinpool pool xlss'.split(' '),
+      '--yes --wipesignatures y --zero y --addtag xlss --name k3 --size 67108864b capvg'.split(' '),
+    ]);
+    // One that appeared since the caller's look is refused by lvcreate, never created twice.
+    fake.on('lvcreate', [], failure('lvcreate-lv-exists'));
+    await expect(
+      lvm.createObservedAbsentLv({ thin: false, vg: 'capvg', name: 'vol1', sizeBytes: 64n * MiB }),
+    ).rejects.toBeInstanceOf(LvmAlreadyExistsError);
+    // Bad input runs nothing.
+    const before = fake.calls.length;
+    await expect(
+      lvm.createObservedAbsentLv({ thin: true, vg: 'xlss', name: 'a', pool: '-p', virtualSizeBytes: 1n }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      lvm.createObservedAbsentLv({ thin: false, vg: 'xlss', name: 'a', sizeBytes: 1n, tags: ['-x'] }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(fake.calls.length).toBe(before);
+  });
+
   it('an existing thin LV in another pool is AlreadyExists', async () => {
     await expect(
       lvm.createThinLv({ vg: 'xlss', name: 'vol1', pool: 'otherpool', virtualSizeBytes: 512n * MiB }),

@@ -40,6 +40,21 @@ export interface SnapshotUsage {
   percent: number | null;
 }
 
+export interface ThickLvSpec {
+  vg: string;
+  name: string;
+  sizeBytes: bigint;
+  tags?: string[];
+}
+
+export interface ThinLvSpec {
+  vg: string;
+  name: string;
+  pool: string;
+  virtualSizeBytes: bigint;
+  tags?: string[];
+}
+
 /** Typed LVM operations. Every input is validated before any command runs. */
 export class Lvm {
   private readonly runner: CommandRunner;
@@ -143,17 +158,22 @@ export class Lvm {
   // ---- creating LVs ----------------------------------------------------------------------
 
   /** A linear (thick) LV of at least `sizeBytes`, rounded up to whole extents. */
-  async createThickLv(spec: {
-    vg: string;
-    name: string;
-    sizeBytes: bigint;
-    tags?: string[];
-  }): Promise<LvInfo> {
+  async createThickLv(spec: ThickLvSpec): Promise<LvInfo> {
     const p = validateLvPath(spec.vg, spec.name, 'name');
     const bytes = validateBytes(spec.sizeBytes, 'sizeBytes');
     const tags = validateTags(spec.tags ?? []);
     const size = roundToExtent(bytes, (await this.getVg(p.vg)).extentBytes);
-    return this.createOnce(p, (lv) => isThick(lv) && lv.sizeBytes === size, `a thick LV of ${size}`, [
+    return this.createOnce(
+      p,
+      (lv) => isThick(lv) && lv.sizeBytes === size,
+      `a thick LV of ${size}`,
+      this.thickLvArgs(p, size, tags),
+    );
+  }
+
+  /** `tags` validated already. */
+  private thickLvArgs(p: { vg: string; lv: string }, size: bigint, tags: string[]): string[] {
+    return [
       // --yes: a stale signature where the new LV lands (a removed LV's filesystem) is
       // wiped without a prompt we could not answer. --wipesignatures y and --zero y say so
       // explicitly rather than trusting lvm.conf. DRBD internal metadata sits at the END
@@ -169,7 +189,7 @@ export class Lvm {
       '--size',
       lvmBytesArg(size),
       p.vg,
-    ]);
+    ];
   }
 
   /** A thin pool whose data LV holds `sizeBytes` (rounded up to extents). */
@@ -200,13 +220,7 @@ export class Lvm {
   }
 
   /** A thin LV of `virtualSizeBytes` (rounded up to extents) in `pool`. */
-  async createThinLv(spec: {
-    vg: string;
-    name: string;
-    pool: string;
-    virtualSizeBytes: bigint;
-    tags?: string[];
-  }): Promise<LvInfo> {
+  async createThinLv(spec: ThinLvSpec): Promise<LvInfo> {
     const p = validateLvPath(spec.vg, spec.name, 'name');
     const pool = validateLvName(spec.pool, 'pool');
     const bytes = validateBytes(spec.virtualSizeBytes, 'virtualSizeBytes');
@@ -217,21 +231,53 @@ export class Lvm {
       (lv) =>
         lv.attr.volumeType === 'thin' && lv.pool === pool && lv.origin === null && lv.sizeBytes === size,
       `a thin LV in ${pool}`,
-      // A new thin LV reads zeros until written, so there are no signatures to wipe.
-      [
-        '--yes',
-        '--type',
-        'thin',
-        ...this.tagArgs(tags),
-        '--name',
-        p.lv,
-        '--virtualsize',
-        lvmBytesArg(size),
-        '--thinpool',
-        pool,
-        p.vg,
-      ],
+      this.thinLvArgs(p, pool, size, tags),
     );
+  }
+
+  private thinLvArgs(
+    p: { vg: string; lv: string },
+    pool: string,
+    size: bigint,
+    tags: string[] = [],
+  ): string[] {
+    // A new thin LV reads zeros until written, so there are no signatures to wipe.
+    return [
+      '--yes',
+      '--type',
+      'thin',
+      ...this.tagArgs(tags),
+      '--name',
+      p.lv,
+      '--virtualsize',
+      lvmBytesArg(size),
+      '--thinpool',
+      pool,
+      p.vg,
+    ];
+  }
+
+  /**
+   * A thin or thick LV whose absence the caller has just seen in a report it read itself
+   * (under its own lock) and which it reads again afterwards, as a reconcile loop does:
+   * no report before lvcreate (the VG's extent size, an existing LV) and none after it.
+   * lvcreate rounds the size up to whole extents itself. An LV that appeared meanwhile
+   * makes lvcreate fail with LvmAlreadyExistsError; nothing is ever created twice.
+   */
+  async createObservedAbsentLv(
+    spec: ({ thin: true } & ThinLvSpec) | ({ thin: false } & ThickLvSpec),
+  ): Promise<void> {
+    const p = validateLvPath(spec.vg, spec.name, 'name');
+    const tags = validateTags(spec.tags ?? []);
+    const args = spec.thin
+      ? this.thinLvArgs(
+          p,
+          validateLvName(spec.pool, 'pool'),
+          validateBytes(spec.virtualSizeBytes, 'virtualSizeBytes'),
+          tags,
+        )
+      : this.thickLvArgs(p, validateBytes(spec.sizeBytes, 'sizeBytes'), tags);
+    await this.change('lvcreate', args);
   }
 
   /** A COW snapshot of a thick LV, with `sizeBytes` of exception store. */

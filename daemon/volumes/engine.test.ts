@@ -75,6 +75,69 @@ describe('volume engine on a fake node', () => {
     expect((await engine.put('vol0', sampleVolumeSpec(0))).created).toBe(false);
   });
 
+  it('a PUT alone provisions (no reconcileNow): one LVM report, after lvcreate; no vgs; every safety check', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    const n = node.calls.length;
+    await engine.put('vol0', sampleVolumeSpec(0));
+    const t = Date.now();
+    while ((await engine.get('vol0'))?.state !== 'ready') {
+      if (Date.now() - t > 5000) throw new Error(`not ready: ${JSON.stringify(await engine.get('vol0'))}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const cmds = node.calls
+      .slice(n)
+      .map((c) => [c.command, ...c.args.filter((a) => !a.startsWith('/') && a !== '-c')].join(' '));
+    // The pass the PUT starts reuses the report the engine read at start; the LV it
+    // creates is read back once. The old engine ran vgs, lvs, lvcreate, lvs, lvs.
+    expect(cmds.filter((c) => c.startsWith('vgs'))).toEqual([]);
+    expect(cmds.filter((c) => c.startsWith('lvs'))).toHaveLength(1);
+    expect(cmds.filter((c) => !c.startsWith('lvs')).map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
+      'lvcreate --yes',
+      'dd if=/dev/zero',
+      'dd if=/dev/zero',
+      'drbdadm dump',
+      'drbdadm dump-md',
+      'drbdadm create-md',
+      'drbdadm up',
+      'drbdadm get-gi',
+      'drbdadm --',
+      'drbdadm primary',
+      'blkid -p',
+      'mkfs.ext4 -q',
+      'mkdir -p',
+      'mount -t',
+    ]);
+    expect(cmds.findIndex((c) => c.startsWith('lvs'))).toBe(1);
+    expect(node.violations).toEqual([]);
+  });
+
+  it('a pass that reuses an LVM report reads it again before zeroing an LV end by its size', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    // lvcreate and the first dd of the wipe run, then the node "dies": the engine's last
+    // report shows vol0 at 128 MiB, not wiped.
+    node.crashAfter = 2;
+    await engine.put('vol0', sampleVolumeSpec(0, { sizeBytes: 128 * MiB }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(node.argsOf('dd')).toHaveLength(2); // the second one "died"
+    node.crashAfter = Number.POSITIVE_INFINITY;
+    // Grown behind the engine's back: DRBD metadata would now sit at 256 MiB.
+    const lv = node.lvs.get('vol0');
+    if (lv) lv.sizeBytes = 256n * 1048576n;
+    // A PUT's pass reuses the last report; the wipe must not trust its size.
+    const n = node.calls.length;
+    await engine.put('vol1', sampleVolumeSpec(1));
+    await new Promise((r) => setTimeout(r, 50));
+    const vol0Wipes = node.calls
+      .slice(n)
+      .filter((c) => c.command === 'dd' && c.args.includes('of=/dev/xlss/vol0'))
+      .map((c) => c.args.find((a) => a.startsWith('seek=')) ?? 'head');
+    expect(vol0Wipes).toEqual(['head', 'seek=248']);
+  });
+
   it('a steady pass runs one LVM report and no change command, at 10 and 100 volumes', async () => {
     const ten = await countSteadyPassCommands(10);
     const hundred = await countSteadyPassCommands(100);

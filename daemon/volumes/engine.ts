@@ -20,8 +20,16 @@ import { type NodeView, parseMounts, readVolumeGroup } from './view.js';
 export const OWNER_TAG = 'xlss';
 /** Rounds of observe → apply per reconcile; a volume needs about a dozen steps from nothing. */
 const MAX_ROUNDS = 40;
+/** How long a pass waits after a DRBD event for the rest of its burst. */
+const EVENT_BURST_MS = 100;
 /** Steps that change an LV: the round after one reads the LVM report again. */
 const LVM_STEPS: ReadonlySet<StepKind> = new Set(['create-lv', 'activate-lv', 'extend-lv', 'remove-lv']);
+/**
+ * Steps that zero an LV's ends where its size says they are: they run only on an LVM
+ * report read in the same pass (a pass may reuse an older one), or DRBD metadata at the
+ * real end could survive.
+ */
+const SIZE_TRUSTING_STEPS: ReadonlySet<StepKind> = new Set(['wipe', 'remove-lv']);
 
 export interface EngineExtras {
   /** Reads /proc/self/mounts (injected by unit tests). */
@@ -68,6 +76,7 @@ export class Engine implements VolumeEngine {
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private eventTimer: NodeJS.Timeout | undefined;
+  private eventDue = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 0;
   private stopped = false;
@@ -171,12 +180,29 @@ export class Engine implements VolumeEngine {
   }
 
   private onDrbdEvent(): void {
-    if (this.stopped || this.eventTimer) return;
-    // Events come in bursts (a connect is a dozen lines): one pass after the burst.
+    // Events come in bursts (a connect is a dozen lines, written within a few ms): one
+    // pass after the burst. Every pass after an event is a step nearer a usable volume
+    // on both nodes, so the wait is short.
+    this.passSoon(EVENT_BURST_MS);
+  }
+
+  /**
+   * A pass in `delayMs` (or sooner, if one is due sooner already) that reuses the last
+   * LVM report: only DRBD or a spec changed, and every LVM change xlss makes is read
+   * back by the pass that made it. The periodic pass reads LVM afresh (drift by others).
+   */
+  private passSoon(delayMs: number): void {
+    if (this.stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.eventTimer && this.eventDue <= due) return;
+    clearTimeout(this.eventTimer);
+    this.eventDue = due;
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
-      this.reconcileNow().catch((err) => this.log.error({ err }, 'reconcile failed'));
-    }, 300);
+      this.exclusive(() => this.reconcileLocked(null, this.view ? 'reuse' : 'read')).catch((err) =>
+        this.log.error({ err }, 'reconcile failed'),
+      );
+    }, delayMs);
     this.eventTimer.unref?.();
   }
 
@@ -185,9 +211,11 @@ export class Engine implements VolumeEngine {
    * off while it keeps waiting), not only at the next periodic pass.
    */
   private retrySoon(): void {
+    // Backs off per retry, not per pass: passes that DRBD events start meanwhile (sooner
+    // now) would otherwise push the next retry out while the answer may already be yes.
+    if (this.stopped || this.retryTimer) return;
     const base = this.deps.retrySoonMs ?? 1000;
     this.retryDelayMs = this.retryDelayMs === 0 ? base : Math.min(this.retryDelayMs * 2, base * 8);
-    if (this.stopped || this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.reconcileNow().catch((err) => this.log.error({ err }, 'reconcile failed'));
@@ -254,17 +282,30 @@ export class Engine implements VolumeEngine {
   }
 
   /**
-   * `lvmFresh`: the caller observed LVM just now, so the first round reuses that report.
-   * Later rounds read LVM again only after a step that changed an LV (or failed).
+   * `lvm`: how the first round gets its LVM report. 'read' reads it; 'just-read' takes the
+   * one the caller observed just now; 'reuse' takes the last one, whatever its age (a pass
+   * after a PUT or a DRBD event). Later rounds read LVM again only after a step that
+   * changed an LV (or failed), and before a step that trusts an LV's size.
    */
-  private async reconcileLocked(only: string | null, lvmFresh = false): Promise<void> {
+  private async reconcileLocked(
+    only: string | null,
+    lvm: 'read' | 'just-read' | 'reuse' = 'read',
+  ): Promise<void> {
     const steps = this.steps;
     if (!steps) throw new ConflictError('the volume engine is not started');
     const failedThisRun = new Set<string>();
-    let lvmStale = !lvmFresh;
+    let lvmStale = lvm === 'read';
+    let lvmReadThisPass = lvm === 'just-read';
     let retry = false;
+    // Where a pass's time goes (logged when it acted): the looks as against the steps.
+    const cost = { rounds: 0, steps: 0, lvmReports: 0, observeMs: 0, started: performance.now() };
     for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
+      const looked = performance.now();
       const view = await this.observe({ lvm: lvmStale });
+      cost.observeMs += performance.now() - looked;
+      cost.rounds++;
+      if (lvmStale) cost.lvmReports++;
+      lvmReadThisPass ||= lvmStale;
       lvmStale = false;
       let acted = false;
       for (const record of [...this.records.values()]) {
@@ -280,13 +321,27 @@ export class Engine implements VolumeEngine {
           this.metrics.reconcileErrors.inc({ volume: record.name });
         }
         const next = plan.steps[0];
+        // A step's failure stops mattering once the plan no longer wants any step (its
+        // own error or a wait says why now): a pass on an older report may have tried one.
+        if (!next && !failedThisRun.has(record.name)) this.errors.delete(record.name);
         if (!next || failedThisRun.has(record.name)) continue;
         acted = true;
+        if (SIZE_TRUSTING_STEPS.has(next) && !lvmReadThisPass) {
+          // Zeroing the ends of an LV trusts its size: never from a reused report.
+          lvmStale = true;
+          continue;
+        }
+        cost.steps++;
         if (LVM_STEPS.has(next)) lvmStale = true;
+        const started = performance.now();
         try {
           await steps.apply(next, { record, facts, wanted: this.wanted(record) });
           if (next === 'forget') this.records.delete(record.name);
           this.errors.delete(record.name);
+          this.log.info(
+            { volume: record.name, step: next, durationMs: Math.round(performance.now() - started) },
+            'step done',
+          );
         } catch (err) {
           const why = `${next}: ${(err as Error).message}`;
           this.errors.set(record.name, why);
@@ -303,6 +358,17 @@ export class Engine implements VolumeEngine {
       }
       if (!acted) break;
     }
+    if (cost.steps > 0)
+      this.log.info(
+        {
+          rounds: cost.rounds,
+          steps: cost.steps,
+          lvmReports: cost.lvmReports,
+          observeMs: Math.round(cost.observeMs),
+          durationMs: Math.round(performance.now() - cost.started),
+        },
+        'pass done',
+      );
     if (retry) this.retrySoon();
     else if (only === null) this.retryDelayMs = 0;
     this.updateMetrics();
@@ -417,7 +483,8 @@ export class Engine implements VolumeEngine {
       await this.save(record);
       return { record, created: true, changed: true };
     });
-    if (result.changed) this.onDrbdEvent();
+    // The pass starts now (after this answer is sent): provisioning begins at the PUT.
+    if (result.changed) this.passSoon(0);
     const view = this.view ?? (await this.exclusive(() => this.observe()));
     return { status: this.statusOf(result.record, view), created: result.created };
   }
@@ -470,7 +537,7 @@ export class Engine implements VolumeEngine {
           throw new ConflictError(`volume "${name}" is Primary on this node`);
       }
       if (!record.deleting) await this.save({ ...record, deleting: true });
-      await this.reconcileLocked(name, true);
+      await this.reconcileLocked(name, 'just-read');
       if (this.records.has(name))
         throw new ConflictError(
           `volume "${name}" is not fully deleted: ${this.errors.get(name) ?? this.plans.get(name)?.error ?? 'still tearing down'}`,
@@ -516,7 +583,8 @@ export class Engine implements VolumeEngine {
         const cur = this.records.get(name) as VolumeRecord;
         await this.save({ ...cur, spec: { ...cur.spec, mountPoint: null } });
       }
-      await this.reconcileLocked(name, true).catch((err) =>
+      // The LVM report was reused above, not read: a step that trusts an LV's size reads it.
+      await this.reconcileLocked(name, 'reuse').catch((err) =>
         this.log.warn({ volume: name, err }, 'after promotion'),
       );
       const promoted = this.records.get(name) as VolumeRecord;

@@ -73,14 +73,19 @@ export class StepRunner {
     this.d.log.info({ volume: name, step: kind }, 'step');
     switch (kind) {
       case 'create-lv':
-        if (spec.thin)
-          await lvm.createThinLv({
-            vg: config.vg,
-            name,
-            pool: config.thinPool,
-            virtualSizeBytes: BigInt(spec.sizeBytes),
-          });
-        else await lvm.createThickLv({ vg: config.vg, name, sizeBytes: BigInt(spec.sizeBytes) });
+        // Planned only when this pass's LVM report showed no such LV, and the engine reads
+        // the report again after an LVM step: no look of its own before or after lvcreate.
+        await lvm.createObservedAbsentLv(
+          spec.thin
+            ? {
+                thin: true,
+                vg: config.vg,
+                name,
+                pool: config.thinPool,
+                virtualSizeBytes: BigInt(spec.sizeBytes),
+              }
+            : { thin: false, vg: config.vg, name, sizeBytes: BigInt(spec.sizeBytes) },
+        );
         return;
       case 'activate-lv':
         await runner.run('lvchange', ['--activate', 'y', `${config.vg}/${name}`]);

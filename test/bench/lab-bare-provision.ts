@@ -1,9 +1,13 @@
 /**
  * The floor for a new replicated thin volume on two lab nodes: the bare LVM and DRBD
  * commands it needs, run by hand one after the other and each timed inside its guest
- * (guest/time-commands.mjs, so the lab's exec round trip is not counted): lvcreate
- * (thin) on both, create-md on both, up on both, wait-connect, new-current-uuid
- * --clear-bitmap, primary. The sum is the baseline of the daemon's provisioning time.
+ * (guest/time-commands.mjs, so the lab's exec round trip is not counted). The same
+ * commands the daemon runs, its safety checks included (issue 7 requires them): on both
+ * nodes lvcreate (thin, tagged), the two 8 MiB wipes at the LV's ends, `drbdadm dump` of
+ * the `.res` (the check before it goes live), `dump-md` (create-md only without valid
+ * metadata), create-md, up; then on the Primary wait-connect, get-gi (no initial sync
+ * only for two new disks), new-current-uuid --clear-bitmap, primary. The sum is the
+ * baseline of the daemon's provisioning time; the daemon runs both nodes at once.
  */
 import { inProject } from '../../common/paths.js';
 import { NET_OPTIONS } from '../../daemon/volumes/resource.js';
@@ -15,19 +19,27 @@ const TIME_COMMANDS = inProject('test/bench/guest/time-commands.mjs');
 export const BENCH_VG = 'xlss';
 export const BENCH_POOL = 'pool';
 
+const MiB = 1024 * 1024;
+/** What the daemon zeroes at each end of a new LV (daemon/volumes/steps.ts). */
+const WIPE_MIB = 8;
+
 interface Timing {
   argv: string[];
   ms: number;
   exitCode: number | null;
+  check: boolean;
   stderr: string;
 }
 
+/** An argument vector, or a look whose non-zero exit is an answer (dump-md on a new disk). */
+export type GuestCommand = string[] | { argv: string[]; check: true };
+
 /** Runs `commands` on `node` one after the other; throws naming the first that failed. */
-export async function timeInGuest(lab: Lab, node: string, commands: string[][]): Promise<Timing[]> {
+export async function timeInGuest(lab: Lab, node: string, commands: GuestCommand[]): Promise<Timing[]> {
   const r = await lab.exec(node, ['node', TIME_COMMANDS, JSON.stringify(commands)], { timeoutMs: 300_000 });
   if (r.exitCode !== 0) throw new Error(`${node}: time-commands exited ${r.exitCode}: ${r.stderr.trim()}`);
   const { timings } = JSON.parse(r.stdout) as { timings: Timing[] };
-  const failed = timings.find((t) => t.exitCode !== 0);
+  const failed = timings.find((t) => t.exitCode !== 0 && !t.check);
   if (failed)
     throw new Error(`${node}: ${failed.argv.join(' ')} exited ${failed.exitCode}: ${failed.stderr.trim()}`);
   if (timings.length !== commands.length) throw new Error(`${node}: only ${timings.length} commands ran`);
@@ -83,20 +95,19 @@ export async function bareProvision(
     '8.4',
   )}`;
   const adm = (...args: string[]) => ['drbdadm', '-c', conf, ...args];
-  const prepare = [
+  const sizeMiB = Math.ceil(sizeBytes / MiB);
+  const wipe =
+    `dd if=/dev/zero of=${disk} bs=1M count=${WIPE_MIB} oflag=direct conv=notrunc status=none`.split(' ');
+  const prepare: GuestCommand[] = [
     [
-      'lvcreate',
-      '--yes',
-      '--type',
-      'thin',
-      '--name',
-      name,
-      '--virtualsize',
-      `${sizeBytes}b`,
-      '--thinpool',
-      BENCH_POOL,
-      BENCH_VG,
+      ...`lvcreate --yes --type thin --addtag xlss --name ${name}`.split(' '),
+      ...`--virtualsize ${sizeBytes}b --thinpool ${BENCH_POOL} ${BENCH_VG}`.split(' '),
     ],
+    wipe,
+    [...wipe, `seek=${sizeMiB - WIPE_MIB}`],
+    adm('dump', name),
+    // A new LV has no metadata: dump-md says so with a non-zero exit.
+    { argv: adm('dump-md', name), check: true },
     adm('create-md', '--force', name),
     adm('up', name),
   ];
@@ -107,6 +118,7 @@ export async function bareProvision(
       ...(await timeInGuest(lab, secondary.name, prepare)),
       ...(await timeInGuest(lab, primary.name, [
         adm('wait-connect', name),
+        adm('get-gi', name),
         adm('--', '--clear-bitmap', 'new-current-uuid', `${name}/0`),
         adm('primary', name),
       ])),

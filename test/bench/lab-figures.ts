@@ -17,7 +17,8 @@ export async function benchClusterLab(
 ): Promise<void> {
   let cluster: BenchCluster | undefined;
   try {
-    cluster = await upBenchCluster('/var/tmp/xlss-lab-bx-bench', 2, {
+    // XLSS_BENCH_LAB_DIR: a second bench on the same host needs a lab of its own.
+    cluster = await upBenchCluster(process.env.XLSS_BENCH_LAB_DIR ?? '/var/tmp/xlss-lab-bx-bench', 2, {
       ...deps,
       progress: (line) => process.stderr.write(`[bench lab] ${line}\n`),
     });

@@ -22,6 +22,12 @@ const usable = (v: VolumeView) =>
   v.replicas.every((r) => r.disk === 'UpToDate');
 
 export async function benchLabProvisioning(c: BenchCluster, rounds = 3): Promise<void> {
+  const bare = await benchDaemonAgainstBare(c, rounds);
+  await benchControllerProvisioning(c, rounds, bare);
+}
+
+/** PUT to usable straight through both daemons against the bare commands; returns the bare median. */
+export async function benchDaemonAgainstBare(c: BenchCluster, rounds = 3): Promise<number> {
   const pair = [c.node('node1'), c.node('node2')] as const;
   const daemons = [await c.daemon('node1'), await c.daemon('node2')] as const;
   const bare: number[] = [];
@@ -52,7 +58,10 @@ export async function benchLabProvisioning(c: BenchCluster, rounds = 3): Promise
   }
   report('provision_bare_commands_sum_median', median(bare), 's');
   report('provision_daemon_put_to_usable_median', median(direct), 's', median(bare));
+  return median(bare);
+}
 
+async function benchControllerProvisioning(c: BenchCluster, rounds: number, bare: number): Promise<void> {
   const viaController: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const name = `bxctl${i}`;
@@ -71,5 +80,5 @@ export async function benchLabProvisioning(c: BenchCluster, rounds = 3): Promise
       .xlss(['volume', 'delete', name, '--yes'], 300_000)
       .catch((err: unknown) => process.stderr.write(`bench: ${name} left in the lab: ${String(err)}\n`));
   }
-  report('provision_controller_create_to_usable_median', median(viaController), 's', median(bare));
+  report('provision_controller_create_to_usable_median', median(viaController), 's', bare);
 }
