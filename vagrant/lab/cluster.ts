@@ -65,12 +65,15 @@ export function makeBackupsDir(dir: string): void {
   mkdirSync(clusterFiles(dir).backups, { mode: 0o700 });
 }
 
+/**
+ * Written to a temporary file, fsynced, renamed, and the directory fsynced: the lab crashes
+ * its nodes, and a crash 6 s after setup once left daemon.yaml and both tokens empty (the
+ * data was still in the guest's page cache), so the daemon never started again.
+ */
 async function writeGuestFile(lab: Lab, node: string, path: string, text: string): Promise<void> {
-  const r = await lab.exec(
-    node,
-    ['sh', '-c', 'umask 077 && mkdir -p "$(dirname "$0")" && cat > "$0"', onStateDisk(path)],
-    { stdin: text, timeoutMs: 60_000 },
-  );
+  const script =
+    'umask 077 && d="$(dirname "$0")" && mkdir -p "$d" && cat > "$0.tmp" && sync "$0.tmp" && mv -f "$0.tmp" "$0" && sync "$d"';
+  const r = await lab.exec(node, ['sh', '-c', script, onStateDisk(path)], { stdin: text, timeoutMs: 60_000 });
   if (r.exitCode !== 0)
     throw new XlssError('ELABCLUSTER', `${node}: cannot write ${path}: ${r.stderr.trim() || r.error}`);
 }
