@@ -82,7 +82,12 @@ async function crashRounds(c: BenchCluster, crashes: number, fillMiB: number): P
     probe.stop();
     await writer.stop();
     writable.push((writableAt - t0) / 1000);
-    const events = await c.controller.events({ volume: name, since });
+    // The controller records promoted and mounted when the daemon's promote call returns,
+    // which can be after the probe already wrote: wait for the last phase's event.
+    const events = await until(`failover.mounted of ${name}`, 120_000, async () => {
+      const es = await c.controller.events({ volume: name, since });
+      return es.some((e) => e.type === 'failover.mounted') ? es : undefined;
+    });
     for (const p of PHASES) {
       const e = events.find((x) => x.type === `failover.${p}`);
       if (e) phases.get(p)?.push((Date.parse(e.at) - crashWall) / 1000);
