@@ -38,7 +38,8 @@ export async function benchFailover(c: BenchCluster, crashes = 5, fillMiB = 16):
   } catch (err) {
     // The lab goes down with the run: what the controller saw is the only trace left.
     const events = await c.controller.events({ volume: 'bxfail' }).catch(() => []);
-    for (const e of events) process.stderr.write(`[bench failover] ${e.at} ${e.type} ${e.node ?? '-'} ${e.message}\n`);
+    for (const e of events)
+      process.stderr.write(`[bench failover] ${e.at} ${e.type} ${e.node ?? '-'} ${e.message}\n`);
     const v = await c.controller.getVolume('bxfail').catch(() => null);
     if (v) process.stderr.write(`[bench failover] volume now: ${JSON.stringify(v)}\n`);
     throw err;
