@@ -6,8 +6,9 @@ import { procDrbd, sampleRoles, volumeHashes, watchAckGaps } from './helpers/sto
 import { acks, labControllerEnv, STORY_NODE_TIMEOUT, storyCli } from './helpers/story-cli.js';
 
 // The rest of the controller's story (issue 8) on one 3-node lab, through the real CLI:
-// a Primary cut from its peer only, a Secondary's absence shorter than the controller's
-// `replaceAfter`, and a drain. (Both replicas lost: cluster-restore.test.ts, which needs
+// a Primary cut from its peer only, the controller cut from a Primary (its peer still
+// connected), a Secondary's absence shorter than the controller's `replaceAfter`, and a
+// drain. (Both replicas lost: cluster-restore.test.ts, which needs
 // five nodes.) Each case makes its own volume; they share the lab to save boots.
 const REPLACE_AFTER_S = 300;
 labControllerEnv({
@@ -97,6 +98,67 @@ describe('the controller in the lab, faults and maintenance', () => {
     expect(own?.oosBytes ?? Number.POSITIVE_INFINITY).toBeLessThan(hashes.bytes / 2);
     if (resync) expect(Number(/resyncing (\d+) of/.exec(resync.message)?.[1])).toBeLessThan(hashes.bytes / 2);
     expect(hashes.secondary).toBe(hashes.primary);
+  }, 900_000);
+
+  it('controller cut off from the Primary only (its peer still connected): no failover, never two Primaries, writes go on, nothing lost', async () => {
+    const { v, primary, secondary } = await makeVolume('lt5');
+    const since = await lastEventId();
+    const writer = await startWriter(c.runner(primary), '/mnt/lt5/records');
+    await acks(writer, 20, '20 acknowledged writes before the cut');
+    const roles = sampleRoles(c, [primary, secondary], v.minor);
+
+    // Only the host side (where the controller runs) loses the Primary's node.
+    await c.lab().partitionPair(primary, 'host');
+    const cutAt = Date.now();
+    const atCut = writer.acked.length;
+    // The cut did something: the controller declares the node offline by heartbeat, which
+    // alone would be a failover; the Primary's peer still sees it connected, which holds it.
+    const gone = await waitFor(
+      `${primary} offline at the controller`,
+      async () => (await nodes()).find((n) => n.name === primary && n.health === 'offline'),
+      120_000,
+      1000,
+    );
+    const peer = await procDrbd(c, secondary, v.minor);
+    await acks(writer, atCut + 20, 'writes acknowledged during the cut', 90_000);
+    await sleep(5000); // more heartbeat rounds with the Primary offline
+    const during = await show('lt5');
+    await c.lab().healPair(primary, 'host');
+    const healedAt = Date.now();
+    await waitFor(
+      `${primary} online again`,
+      async () => (await nodes()).find((n) => n.name === primary)?.health === 'online',
+      120_000,
+      1000,
+    );
+    const ready = await waitHealthy('lt5');
+    await roles.stop();
+    await writer.stop();
+    const acked = [...writer.acked];
+    const { lost } = await countLost(c.runner(primary), '/mnt/lt5/records', acked);
+    const events = await eventsOf('lt5', since);
+    for (const e of events) say(`  lt5 ${e.at} ${e.type} ${e.node ?? '-'} ${e.message}`);
+    say(
+      `controller cut from ${primary}: offline at the controller ${((Date.now() - cutAt) / 1000).toFixed(0)} s window; ${acked.length} acknowledged (${acked.length - atCut} during the cut), lost ${lost}; ${roles.samples.length} role samples; phase during the cut ${during.phase} (${during.message ?? '-'})`,
+    );
+
+    expect(gone.health).toBe('offline');
+    expect(peer?.cs).toBe('Connected');
+    expect(peer?.peerRole).toBe('Primary');
+    for (const view of [during, ready]) {
+      expect(view.primary).toBe(primary);
+      expect(view.epoch).toBe(v.epoch);
+    }
+    expect(events.filter((e) => e.type.startsWith('failover.') || e.type === 'replica.placing')).toEqual([]);
+    const cutSamples = roles.samples.filter((s) => s.at >= cutAt && s.at <= healedAt);
+    expect(cutSamples.length).toBeGreaterThanOrEqual(5);
+    for (const s of roles.samples)
+      expect(
+        Object.values(s.roles).filter((r) => r === 'Primary'),
+        JSON.stringify(s),
+      ).toHaveLength(1);
+    expect(acked.length - atCut).toBeGreaterThanOrEqual(20);
+    expect(lost).toBe(0);
   }, 900_000);
 
   it('a Secondary back before replaceAfter is still the replica: the Primary goes on once it is declared offline, and the return resyncs only what changed, every acknowledged write included', async () => {

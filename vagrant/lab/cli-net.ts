@@ -13,7 +13,7 @@ export function registerFaultCommands(lab: Command, labFrom: LabFrom): void {
   lab
     .command('partition <node> [peer]')
     .description(
-      "cut a node's network off (from every node and the host side), or with a peer only the link between the two",
+      'cut a node\'s network off (from every node and the host side), or with a peer only the link between the two ("host" as the peer: the host side, where the controller runs)',
     )
     .action(async (node: string, peer: string | undefined, _opts: unknown, cmd: Command) => {
       const l = labFrom(cmd);

@@ -15,6 +15,11 @@ describe('nodePair', () => {
     expect(() => nodePair('x;rm', 'node1', NODES)).toThrow(/first node/);
     expect(() => nodePair('node2', 'node2', NODES)).toThrow(ValidationError);
   });
+
+  it('takes "host", the lab\'s host side, as one end', () => {
+    expect(nodePair('node2', 'host', NODES)).toEqual(['host', 'node2']);
+    expect(() => nodePair('host', 'host', NODES)).toThrow(ValidationError);
+  });
 });
 
 describe('netemSpec', () => {
@@ -76,6 +81,28 @@ describe('cutsRuleset', () => {
       '    iifname "tap1" oifname "tap2" drop comment "cut node1 node2"',
       '    iifname "tap2" oifname "tap1" drop comment "cut node1 node2"',
     ]);
+  });
+
+  it('cuts a node from the host side only: its frames to and from the bridge itself, not the forward path', () => {
+    const script = cutsRuleset(
+      [
+        ['host', 'node2'],
+        ['node1', 'node3'],
+      ],
+      tap,
+    );
+    expect(script).toContain('type filter hook input priority 0; policy accept;');
+    expect(script).toContain('type filter hook output priority 0; policy accept;');
+    const drops = script.split('\n').filter((l) => l.includes('drop'));
+    expect(drops).toEqual([
+      '    iifname "tap1" oifname "tap3" drop comment "cut node1 node3"',
+      '    iifname "tap3" oifname "tap1" drop comment "cut node1 node3"',
+      '    iifname "tap2" drop comment "cut host node2"',
+      '    oifname "tap2" drop comment "cut host node2"',
+    ]);
+    // The chains come in that order: forward, input, output.
+    expect(script.indexOf('hook input')).toBeLessThan(script.indexOf('iifname "tap2" drop'));
+    expect(script.indexOf('hook output')).toBeLessThan(script.indexOf('oifname "tap2" drop'));
   });
 
   it('empties the table first, so applying it again or with fewer cuts is exact', () => {

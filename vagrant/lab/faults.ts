@@ -9,6 +9,13 @@ import { ValidationError } from '../../common/errors.js';
 /** Two node names, sorted, so a cut has one spelling whichever order it was asked in. */
 export type NodePair = [string, string];
 
+/**
+ * The lab's host side as one end of a cut: the bridge itself, where the controller and
+ * the host's forwards live. `lab partition node1 host` cuts the controller off from
+ * node1 while node1 still reaches the other nodes.
+ */
+export const HOST_SIDE = 'host';
+
 export interface NetemSpec {
   /** tc's spelling, e.g. "50ms". */
   delay?: string;
@@ -24,8 +31,11 @@ export function nodePair(a: string, b: string, known: string[]): NodePair {
     ['first node', a],
     ['second node', b],
   ] as const)
-    if (!known.includes(n))
-      throw new ValidationError(field, `no node "${n}" in the lab (nodes: ${known.join(', ')})`);
+    if (!known.includes(n) && n !== HOST_SIDE)
+      throw new ValidationError(
+        field,
+        `no node "${n}" in the lab (nodes: ${known.join(', ')}; "${HOST_SIDE}" for the host side)`,
+      );
   if (a === b) throw new ValidationError('second node', `a node cannot be cut from itself ("${a}")`);
   return a < b ? [a, b] : [b, a];
 }
@@ -81,25 +91,40 @@ export function describeNetem(spec: NetemSpec): string {
 /**
  * The whole nftables script for a set of cuts: the table is created, emptied and filled
  * in one transaction, so applying it is idempotent and a heal is just a smaller script.
- * Frames between the two taps are dropped where the bridge forwards them; frames to and
- * from the bridge itself (the host side) and other taps pass.
+ * Frames between two taps are dropped where the bridge forwards them; a cut from the host
+ * side drops the node's frames to the bridge itself (input) and the bridge's to the node
+ * (output). Everything else passes.
  */
 export function cutsRuleset(cuts: NodePair[], tapOf: (node: string) => string): string {
-  const rules = cuts.flatMap(([a, b]) => {
+  const forward: string[] = [];
+  const input: string[] = [];
+  const output: string[] = [];
+  for (const [a, b] of cuts) {
+    const comment = `comment "cut ${a} ${b}"`;
+    const node = a === HOST_SIDE ? b : b === HOST_SIDE ? a : null;
+    if (node !== null) {
+      const t = tapOf(node);
+      input.push(`    iifname "${t}" drop ${comment}`);
+      output.push(`    oifname "${t}" drop ${comment}`);
+      continue;
+    }
     const [ta, tb] = [tapOf(a), tapOf(b)];
-    return [
-      `    iifname "${ta}" oifname "${tb}" drop comment "cut ${a} ${b}"`,
-      `    iifname "${tb}" oifname "${ta}" drop comment "cut ${a} ${b}"`,
-    ];
-  });
+    forward.push(`    iifname "${ta}" oifname "${tb}" drop ${comment}`);
+    forward.push(`    iifname "${tb}" oifname "${ta}" drop ${comment}`);
+  }
+  const chain = (name: string, rules: string[]) => [
+    `  chain ${name} {`,
+    `    type filter hook ${name} priority 0; policy accept;`,
+    ...rules,
+    '  }',
+  ];
   return [
     `table bridge ${CUTS_TABLE}`,
     `flush table bridge ${CUTS_TABLE}`,
     `table bridge ${CUTS_TABLE} {`,
-    '  chain forward {',
-    '    type filter hook forward priority 0; policy accept;',
-    ...rules,
-    '  }',
+    ...chain('forward', forward),
+    ...chain('input', input),
+    ...chain('output', output),
     '}',
     '',
   ].join('\n');
