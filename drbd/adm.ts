@@ -100,6 +100,14 @@ export class DrbdAdm {
     return this.simple('create-md', resource, extra);
   }
 
+  /**
+   * Applies the activity log of a disk whose node crashed while Primary (drbdmeta calls its
+   * metadata "unclean" until then). The resource must be down.
+   */
+  async applyAl(resource: string): Promise<VerbResult> {
+    return this.simple('apply-al', resource);
+  }
+
   /** Brings the resource up; when it is already up, converges it with `adjust` instead. */
   async up(resource: string): Promise<VerbResult> {
     const res = validateResourceName(resource, 'resource');

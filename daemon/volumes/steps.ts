@@ -212,7 +212,7 @@ export class StepRunner {
         { volume: name },
         'DRBD metadata unclean (crashed while Primary): applying the activity log',
       );
-      await this.d.runner.run('drbdadm', ['-c', this.d.files.wrapperPath(name), 'apply-al', name]);
+      await this.adm(name).applyAl(name);
       return;
     }
     throw new Error(
