@@ -389,6 +389,8 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   const background = new Set<Promise<void>>();
   /** How each node's last drain went (in memory: a restarted controller resumes drains). */
   const drains = new Map<string, DrainStatus>();
+  const holds = (node: string, volume: string): boolean =>
+    store.listReplicas(volume).some((r) => r.node === node && !r.removing);
   const heldBy = (node: string): string[] => [
     ...new Set(
       store
@@ -421,7 +423,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
             const after = store.getVolume(name);
             return after ? reReplicate(actDeps, after, node) : null;
           });
-          if (!heldBy(node).includes(name)) {
+          if (!holds(node, name)) {
             moved++;
             why.delete(name);
             ctx.event('node.drain-progress', name, node, `moved ${name} off ${node}`);
