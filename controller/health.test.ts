@@ -2,6 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { HealthMonitor, healthOf } from './health.js';
 import { FakeCluster } from './testing/fake-daemon.js';
 
+/** One side of a 1 GiB thin pair with `peer` at `address`, no filesystem. */
+const pairSpec = (role: 'primary' | 'secondary', peer: string, address: string) => ({
+  sizeBytes: 1 << 30,
+  thin: true,
+  peer: { node: peer, address },
+  drbd: { minor: 1, port: 7800, secret: 'aaaaaaaaaaaaaaaaaaaa' },
+  role,
+  epoch: 1,
+  filesystem: null,
+  mountPoint: null,
+  backup: null,
+});
+
 describe('healthOf', () => {
   it.each([
     { lastOkAt: null, missedPolls: 0, now: 0, want: 'unknown' },
@@ -23,17 +36,8 @@ describe('HealthMonitor', () => {
     const monitor = new HealthMonitor({ heartbeatIntervalMs: 1000, nodeTimeoutMs: 3000, now: () => now });
     const client = cluster.client('n1');
     // A DRBD 8.4 volume needs its pair: the Secondary on n2 first, as the controller does.
-    const spec = (role: 'primary' | 'secondary', peer: string) => ({
-      sizeBytes: 1 << 30,
-      thin: true,
-      peer: { node: peer, address: cluster.nodes.get(peer)?.address ?? '' },
-      drbd: { minor: 1, port: 7800, secret: 'aaaaaaaaaaaaaaaaaaaa' },
-      role,
-      epoch: 1,
-      filesystem: null,
-      mountPoint: null,
-      backup: null,
-    });
+    const spec = (role: 'primary' | 'secondary', peer: string) =>
+      pairSpec(role, peer, cluster.nodes.get(peer)?.address ?? '');
     await cluster.client('n2').putVolume('v1', spec('secondary', 'n1'));
     await client.putVolume('v1', spec('primary', 'n2'));
     expect((await monitor.poll(client)).health).toBe('online');
@@ -97,17 +101,8 @@ describe('HealthMonitor: lost DRBD connections', () => {
     const cluster = new FakeCluster().addNode('n1').addNode('n2');
     let now = 0;
     const monitor = new HealthMonitor({ heartbeatIntervalMs: 1000, nodeTimeoutMs: 5000, now: () => now });
-    const spec = (peer: string, role: 'primary' | 'secondary') => ({
-      sizeBytes: 1 << 30,
-      thin: true,
-      peer: { node: peer, address: `10.0.0.${peer === 'n1' ? 1 : 2}` },
-      drbd: { minor: 1, port: 7800, secret: 'aaaaaaaaaaaaaaaaaaaa' },
-      role,
-      epoch: 1,
-      filesystem: null,
-      mountPoint: null,
-      backup: null,
-    });
+    const spec = (peer: string, role: 'primary' | 'secondary') =>
+      pairSpec(role, peer, `10.0.0.${peer === 'n1' ? 1 : 2}`);
     const n2 = cluster.client('n2');
     // Only n2 has the volume yet: its connection was never up.
     await n2.putVolume('v1', spec('n1', 'secondary'));

@@ -4,6 +4,7 @@
  * sampled while a fault lasts, the bytes of a volume compared between the Primary's DRBD
  * device and a Secondary's backing LV, and the longest pause between acknowledged writes.
  */
+import { expect } from 'vitest';
 import type { VolumeView } from '../../../controller/api/schemas.js';
 import { type ProcDrbd, parseProcDrbd } from '../../../vagrant/lab/proc-drbd.js';
 import type { ClusterFixture } from './cluster.js';
@@ -50,6 +51,22 @@ export function sampleRoles(
       await loop;
     },
   };
+}
+
+/**
+ * Never two Primaries: exactly one in every sample (a node that could not be read counts
+ * as none, so a blind sampler fails this too), and at least 5 samples taken while the
+ * fault lasted, from `from` to `to`. Returns those samples.
+ */
+export function expectOnePrimaryThroughout(samples: RoleSample[], from: number, to: number): RoleSample[] {
+  const during = samples.filter((s) => s.at >= from && s.at <= to);
+  expect(during.length).toBeGreaterThanOrEqual(5);
+  for (const s of samples)
+    expect(
+      Object.values(s.roles).filter((r) => r === 'Primary'),
+      JSON.stringify(s),
+    ).toHaveLength(1);
+  return during;
 }
 
 /**
