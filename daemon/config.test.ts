@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       drbdConfigDir: '/etc/drbd.d',
       reconcileIntervalSeconds: 30,
       drbdGeneration: 'auto',
+      resync: { minRate: '10M', maxRate: '100M' },
       controller: null,
       labels: {},
       zone: null,
@@ -70,7 +71,7 @@ describe('loadConfig', () => {
       `${base()}listen: { host: 10.77.0.11, port: 7681 }\nstateDir: /srv/xlss\nvg: data\nthinPool: tp\n` +
         `drbdConfigDir: /etc/drbd.d\nhandlers: { fencePeer: /usr/lib/xlss/fence, afterResyncTarget: /usr/lib/xlss/resync }\n` +
         `reconcileIntervalSeconds: 10\ndrbdGeneration: '8.4'\ncontroller: { url: 'http://10.77.0.1:7690/', tokenFile: ${ctl} }\n` +
-        `labels: { rack: r1, disk: nvme }\nzone: eu-1a\nlogLevel: debug\n`,
+        `labels: { rack: r1, disk: nvme }\nzone: eu-1a\nlogLevel: debug\nresync: { minRate: 4M, maxRate: 1G }\n`,
     );
     expect(config).toMatchObject({
       listen: { host: '10.77.0.11', port: 7681 },
@@ -96,6 +97,7 @@ describe('loadConfig', () => {
       handlers: { fencePeer: '/usr/lib/xlss/fence', afterResyncTarget: '/usr/lib/xlss/resync' },
       reconcileIntervalMs: 10_000,
       drbdGeneration: '8.4',
+      resync: { minRate: '4M', maxRate: '1G' },
     });
   });
 
@@ -132,6 +134,13 @@ describe('loadConfig', () => {
     ['controller: { url: "http://x:1" }', 'controller.tokenFile'],
     ['tls: { cert: /etc/xlss/cert.pem }', 'tls.key'],
     ['handlers: { fencePeer: "/usr/lib/x y" }', 'handlers.fencePeer'],
+    ['resync: { minRate: 10MB }', 'resync.minRate'],
+    ['resync: { minRate: "-1" }', 'resync.minRate'],
+    ['resync: { minRate: 5G }', 'resync.minRate'],
+    ['resync: { maxRate: 100 }', 'resync.maxRate'],
+    ['resync: { maxRate: "10M; rm -rf /" }', 'resync.maxRate'],
+    ['resync: { minRate: 200M }', 'resync.minRate'],
+    ['resync: { rate: 1M }', 'resync.rate'],
   ])('refuses the bad value in %j, naming the key', (line, field) => {
     // The later key wins in the merged doc, so bad lines replace nothing required.
     expect(failure(() => load(`${base()}${line}\n`)).field).toBe(field);

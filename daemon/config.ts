@@ -11,7 +11,8 @@ import { ValidationError } from '../common/errors.js';
 import { inProject } from '../common/paths.js';
 import { NAME_PATTERN } from './api/schemas.js';
 import { readSecretFile, readTokenFile } from './secret-file.js';
-import type { EngineConfig } from './volumes/service.js';
+import { DEFAULT_RESYNC_RATES } from './volumes/resource.js';
+import type { EngineConfig, ResyncRates } from './volumes/service.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/xlss/daemon.yaml';
 
@@ -31,6 +32,7 @@ export interface DaemonConfig {
   handlers: { fencePeer: string; afterResyncTarget: string };
   reconcileIntervalSeconds: number;
   drbdGeneration: 'auto' | '8.4' | '9';
+  resync: ResyncRates;
   controller: { url: string; tokenFile: string } | null;
   labels: Record<string, string>;
   zone: string | null;
@@ -56,7 +58,9 @@ type Kind =
   | 'generation'
   | 'url'
   | 'zone'
-  | 'level';
+  | 'level'
+  | 'minRate'
+  | 'maxRate';
 
 interface KeySpec {
   /** Dotted key in the YAML file, e.g. `listen.port`. */
@@ -87,12 +91,14 @@ const KEYS: readonly KeySpec[] = [
   },
   { key: 'reconcileIntervalSeconds', kind: 'interval', default: () => 30 },
   { key: 'drbdGeneration', kind: 'generation', default: () => 'auto' },
+  { key: 'resync.minRate', kind: 'minRate', default: () => DEFAULT_RESYNC_RATES.minRate },
+  { key: 'resync.maxRate', kind: 'maxRate', default: () => DEFAULT_RESYNC_RATES.maxRate },
   { key: 'controller.url', kind: 'url' },
   { key: 'controller.tokenFile', kind: 'path' },
   { key: 'zone', kind: 'zone', default: () => null },
   { key: 'logLevel', kind: 'level', default: () => 'info' },
 ];
-const SECTIONS = ['listen', 'tls', 'handlers', 'controller'] as const;
+const SECTIONS = ['listen', 'tls', 'handlers', 'resync', 'controller'] as const;
 /** Sections that are off when absent; when present, every key in them is required. */
 const OPTIONAL_SECTIONS = ['tls', 'controller'] as const;
 
@@ -137,6 +143,24 @@ function asInteger(key: string, raw: Raw, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max)
     throw bad(key, raw, `must be an integer from ${min} to ${max}`);
   return n;
+}
+
+/** DRBD's rate limits in KiB/s (drbd_limits.h): c-min-rate 0 to 4 GiB/s, c-max-rate 250 KiB/s up. */
+const RATE_LIMITS_KIB = { minRate: [0, 4 * 1024 * 1024], maxRate: [250, 4 * 1024 * 1024] } as const;
+const RATE_UNIT_KIB = { '': 1, K: 1, M: 1024, G: 1024 * 1024 } as const;
+
+/** KiB/s of a rate written the way drbd.conf writes one ("10M"; no suffix is KiB/s), or null. */
+export function rateKiB(rate: string): number | null {
+  const m = /^([0-9]{1,10})([KMG]?)$/.exec(rate);
+  return m ? Number(m[1]) * RATE_UNIT_KIB[m[2] as keyof typeof RATE_UNIT_KIB] : null;
+}
+
+function asRate(key: string, raw: Raw, [min, max]: readonly [number, number]): string {
+  const s = typeof raw.value === 'number' ? String(raw.value) : asString(key, raw);
+  const kib = rateKiB(s);
+  if (kib === null || kib < min || kib > max)
+    throw bad(key, raw, `must be a rate like 10M (KiB/s, or with K, M or G) from ${min}K to 4G`);
+  return s;
 }
 
 function parseValue(spec: KeySpec, raw: Raw): string | number | null {
@@ -197,6 +221,9 @@ function parseValue(spec: KeySpec, raw: Raw): string | number | null {
         throw bad(key, raw, 'must be letters, digits, ".", "_" or "-" (63 at most)');
       return s;
     }
+    case 'minRate':
+    case 'maxRate':
+      return asRate(key, raw, RATE_LIMITS_KIB[spec.kind]);
     case 'level': {
       const s = asString(key, raw);
       if (!(LOG_LEVELS as readonly string[]).includes(s))
@@ -332,6 +359,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (required)
     throw new ValidationError(required.key, `is required (set it in ${file} or ${envNameOf(required.key)})`);
 
+  if ((rateKiB(got['resync.minRate'] as string) ?? 0) > (rateKiB(got['resync.maxRate'] as string) ?? 0))
+    throw new ValidationError(
+      'resync.minRate',
+      `${got['resync.minRate']} is above resync.maxRate ${got['resync.maxRate']}`,
+    );
+
   const host = options.hostname ?? hostname();
   if (got.nodeName !== host)
     throw new ValidationError(
@@ -353,6 +386,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     handlers: { fencePeer: str('handlers.fencePeer'), afterResyncTarget: str('handlers.afterResyncTarget') },
     reconcileIntervalSeconds: got.reconcileIntervalSeconds as number,
     drbdGeneration: str('drbdGeneration') as DaemonConfig['drbdGeneration'],
+    resync: { minRate: str('resync.minRate'), maxRate: str('resync.maxRate') },
     controller:
       got['controller.url'] !== undefined
         ? { url: str('controller.url'), tokenFile: str('controller.tokenFile') }
@@ -399,5 +433,6 @@ export function engineConfigOf(config: DaemonConfig): EngineConfig {
     handlers: { ...config.handlers },
     reconcileIntervalMs: config.reconcileIntervalSeconds * 1000,
     drbdGeneration: config.drbdGeneration,
+    resync: { ...config.resync },
   };
 }

@@ -66,6 +66,20 @@ describe('resource options of a volume', () => {
     expect(pair('8.4').options).toBeUndefined();
   });
 
+  it("bounds the resync with the daemon's rates, in disk {} on both generations", () => {
+    const fast = testEngineConfig('/tmp/xlss-resource-test', { resync: { minRate: '40M', maxRate: '1G' } });
+    for (const generation of ['8.4', '9'] as const) {
+      const text = renderVolumeResource(fast, 'vol0', sampleVolumeSpec(0), generation)?.text ?? '';
+      const disk = /\n {2}disk \{\n([^}]*)\}/.exec(text)?.[1] ?? '';
+      expect(disk).toContain('c-min-rate 40M;');
+      expect(disk).toContain('c-max-rate 1G;');
+      expect(disk).toContain('c-fill-target 1M;');
+      expect(disk).toContain('c-plan-ahead 20;');
+    }
+    // The defaults, as drbdadm 9 read them back.
+    expect(golden('vol0-pair-9.dump.txt')).toMatch(/c-min-rate\s+10M;/);
+  });
+
   it('renders the same DRBD 9 file on both replicas, options included', () => {
     const peerConfig = testEngineConfig('/tmp/xlss-resource-test', {
       nodeName: 'node2',

@@ -61,6 +61,18 @@ export interface EngineConfig {
   reconcileIntervalMs: number;
   /** 'auto' detects from /proc/drbd. */
   drbdGeneration: 'auto' | '8.4' | '9';
+  /** Resync speed bounds for every resource (from the daemon's config, never a request). */
+  resync: ResyncRates;
+}
+
+/**
+ * DRBD's dynamic resync controller bounds, as drbd.conf writes rates ("10M" per second).
+ * `minRate` (c-min-rate) is what a resync keeps while the volume sees application I/O
+ * (DRBD lets application I/O pre-empt resync only above it); `maxRate` (c-max-rate) caps it.
+ */
+export interface ResyncRates {
+  minRate: string;
+  maxRate: string;
 }
 
 /** The engine behind VolumeService, made by `createVolumeEngine` in `./engine.ts`. */

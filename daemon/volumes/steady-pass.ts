@@ -6,6 +6,7 @@ import { silentLogger } from '../../common/log.js';
 import type { VolumeSpec } from '../api/schemas.js';
 import { createVolumeEngine } from './engine.js';
 import { FakeNode } from './fake-node.js';
+import { DEFAULT_RESYNC_RATES } from './resource.js';
 import type { EngineConfig } from './service.js';
 
 export function testEngineConfig(dir: string, overrides: Partial<EngineConfig> = {}): EngineConfig {
@@ -22,6 +23,7 @@ export function testEngineConfig(dir: string, overrides: Partial<EngineConfig> =
     },
     reconcileIntervalMs: 3_600_000,
     drbdGeneration: '8.4',
+    resync: { ...DEFAULT_RESYNC_RATES },
     ...overrides,
   };
 }

@@ -10,7 +10,7 @@
  * baseline of the daemon's provisioning time; the daemon runs both nodes at once.
  */
 import { inProject } from '../../common/paths.js';
-import { NET_OPTIONS } from '../../daemon/volumes/resource.js';
+import { DEFAULT_RESYNC_RATES, diskOptions, NET_OPTIONS } from '../../daemon/volumes/resource.js';
 import { renderResourceFile } from '../../drbd/index.js';
 import type { Lab } from '../../vagrant/lab/lab.js';
 import type { NodeState } from '../../vagrant/lab/state.js';
@@ -90,7 +90,7 @@ export async function bareProvision(
         disks: [disk],
       })),
       net: { ...NET_OPTIONS },
-      disk: { 'on-io-error': 'detach' },
+      disk: diskOptions(DEFAULT_RESYNC_RATES),
     },
     '8.4',
   )}`;
