@@ -115,6 +115,13 @@ describe('xlss daemon on two nodes, over TCP', () => {
     // Thin on both sides, both new: DRBD never resynced (generation ids compared first).
     for (const n of NODES)
       expect((await c.sh(n, "dmesg | grep -E 'v60.*(Began resync|Resync done)' || true")).trim()).toBe('');
+    // The kernel runs the resource with the daemon's resync bounds (its config's defaults),
+    // not DRBD's (c-min-rate 250k, c-fill-target 100s): drbdsetup shows non-defaults only.
+    for (const n of NODES) {
+      const shown = await c.sh(n, 'drbdsetup show v60');
+      expect(shown).toMatch(/c-min-rate\s+10240k;/);
+      expect(shown).toMatch(/c-fill-target\s+2048s;/);
+    }
     const md5 = (
       await c.sh('node1', 'head -c 4194304 /dev/urandom > /mnt/v60/data && sync && md5sum < /mnt/v60/data')
     ).split(' ')[0];
