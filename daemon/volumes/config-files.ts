@@ -74,7 +74,9 @@ export class DrbdConfigFiles {
     const tmp = this.tmpPath(name);
     const tmpWrapper = join(this.wrapperDir, `.${name}.check.conf`);
     await writeFileAtomic(tmp, text, { mode: 0o600, fsync: true });
-    await writeFileAtomic(tmpWrapper, wrapperConfig(tmp), { mode: 0o600, fsync: true });
+    // The wrappers need no fsync: the check's is removed right after, and init() writes
+    // every volume's again at each start (a crash may lose them; nothing else).
+    await writeFileAtomic(tmpWrapper, wrapperConfig(tmp), { mode: 0o600, fsync: false });
     try {
       await this.runner.run('drbdadm', ['-c', tmpWrapper, 'dump', name], { readOnly: true });
     } catch (err) {
@@ -85,7 +87,7 @@ export class DrbdConfigFiles {
     }
     await writeFileAtomic(this.wrapperPath(name), wrapperConfig(this.resPath(name)), {
       mode: 0o600,
-      fsync: true,
+      fsync: false,
     });
     await rename(tmp, this.resPath(name));
     this.live.set(name, hashOf(text));

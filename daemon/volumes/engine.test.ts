@@ -75,7 +75,7 @@ describe('volume engine on a fake node', () => {
     expect((await engine.put('vol0', sampleVolumeSpec(0))).created).toBe(false);
   });
 
-  it('a PUT alone provisions (no reconcileNow): one LVM report, after lvcreate; no vgs; every safety check', async () => {
+  it('a PUT alone provisions (no reconcileNow): one LVM report, once DRBD is up; no vgs; every safety check', async () => {
     const node = new FakeNode();
     const dir = await tempDir();
     const { engine } = await engineOn(node, dir);
@@ -90,11 +90,13 @@ describe('volume engine on a fake node', () => {
       .slice(n)
       .map((c) => [c.command, ...c.args.filter((a) => !a.startsWith('/') && a !== '-c')].join(' '));
     // The pass the PUT starts reuses the report the engine read at start; the LV it
-    // creates is read back once. The old engine ran vgs, lvs, lvcreate, lvs, lvs.
+    // creates is read back once, after the steps that need no report (the wipe takes the
+    // device's size from blockdev). The old engine ran vgs, lvs, lvcreate, lvs, lvs.
     expect(cmds.filter((c) => c.startsWith('vgs'))).toEqual([]);
     expect(cmds.filter((c) => c.startsWith('lvs'))).toHaveLength(1);
     expect(cmds.filter((c) => !c.startsWith('lvs')).map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
       'lvcreate --yes',
+      'blockdev --getsize64',
       'dd if=/dev/zero',
       'dd if=/dev/zero',
       'drbdadm dump',
@@ -109,11 +111,13 @@ describe('volume engine on a fake node', () => {
       'mkdir -p',
       'mount -t',
     ]);
-    expect(cmds.findIndex((c) => c.startsWith('lvs'))).toBe(1);
+    expect(cmds.findIndex((c) => c.startsWith('lvs'))).toBeGreaterThan(
+      cmds.findIndex((c) => c.startsWith('drbdadm up')),
+    );
     expect(node.violations).toEqual([]);
   });
 
-  it('a pass that reuses an LVM report reads it again before zeroing an LV end by its size', async () => {
+  it('the wipe zeroes an LV end where its device ends, whatever an older LVM report said', async () => {
     const node = new FakeNode();
     const dir = await tempDir();
     const { engine } = await engineOn(node, dir);
@@ -374,6 +378,7 @@ describe('volume engine on a fake node', () => {
       'umount',
       'drbdadm',
       'drbdsetup',
+      'blockdev',
       'dd',
       'dd',
       'lvremove',

@@ -22,14 +22,16 @@ export const OWNER_TAG = 'xlss';
 const MAX_ROUNDS = 40;
 /** How long a pass waits after a DRBD event for the rest of its burst. */
 const EVENT_BURST_MS = 100;
-/** Steps that change an LV: the round after one reads the LVM report again. */
-const LVM_STEPS: ReadonlySet<StepKind> = new Set(['create-lv', 'activate-lv', 'extend-lv', 'remove-lv']);
 /**
- * Steps that zero an LV's ends where its size says they are: they run only on an LVM
- * report read in the same pass (a pass may reuse an older one), or DRBD metadata at the
- * real end could survive.
+ * Steps that change an LV: the round after one reads the LVM report again. Not
+ * create-lv: see `unseenLvs`.
  */
-const SIZE_TRUSTING_STEPS: ReadonlySet<StepKind> = new Set(['wipe', 'remove-lv']);
+const LVM_STEPS: ReadonlySet<StepKind> = new Set(['activate-lv', 'extend-lv', 'remove-lv']);
+/**
+ * Steps that run only on an LVM report read in the same pass (a pass may reuse an older
+ * one): removing an LV trusts the report's tags and type for what it removes.
+ */
+const FRESH_REPORT_STEPS: ReadonlySet<StepKind> = new Set(['remove-lv']);
 
 export interface EngineExtras {
   /** Reads /proc/self/mounts (injected by unit tests). */
@@ -72,6 +74,13 @@ export class Engine implements VolumeEngine {
   /** Why a volume's last step failed; cleared when a step of it succeeds. */
   private readonly errors = new Map<string, string>();
   private view: NodeView | undefined;
+  /**
+   * LVs this engine created that no LVM report has shown yet. lvcreate exited 0, so each
+   * is there as asked (tagged, thin in the pool or thick, active); the steps after it
+   * (wipe, config, DRBD up) need nothing more of it, and the report is read at the end
+   * of the pass instead of before them: off a new volume's path to usable.
+   */
+  private readonly unseenLvs = new Set<string>();
   private plans = new Map<string, VolumePlan>();
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -238,10 +247,13 @@ export class Engine implements VolumeEngine {
    */
   private async observe(options: { lvm: boolean } = { lvm: true }): Promise<NodeView> {
     const last = this.view;
-    const { lvs, odd } =
-      options.lvm || !last
-        ? await readVolumeGroup(this.runner, this.deps.config.vg, this.abort.signal)
-        : { lvs: last.lvs, odd: last.oddLvs };
+    const read = options.lvm || !last;
+    // Every LV created before this report starts is in it.
+    const created = read ? [...this.unseenLvs] : [];
+    const { lvs, odd } = read
+      ? await readVolumeGroup(this.runner, this.deps.config.vg, this.abort.signal)
+      : { lvs: last.lvs, odd: last.oddLvs };
+    for (const name of created) this.unseenLvs.delete(name);
     const drbd = this.stream.snapshot();
     const view: NodeView = {
       lvs,
@@ -261,6 +273,7 @@ export class Engine implements VolumeEngine {
     return {
       record,
       lv: view.lvs.get(name) ?? null,
+      lvUnseen: this.unseenLvs.has(name) && !view.lvs.has(name),
       lvOdd: view.oddLvs.get(name) ?? null,
       res: view.drbd[name] ?? null,
       resOdd: view.drbdOdd[name] ?? null,
@@ -326,8 +339,7 @@ export class Engine implements VolumeEngine {
         if (!next && !failedThisRun.has(record.name)) this.errors.delete(record.name);
         if (!next || failedThisRun.has(record.name)) continue;
         acted = true;
-        if (SIZE_TRUSTING_STEPS.has(next) && !lvmReadThisPass) {
-          // Zeroing the ends of an LV trusts its size: never from a reused report.
+        if (FRESH_REPORT_STEPS.has(next) && !lvmReadThisPass) {
           lvmStale = true;
           continue;
         }
@@ -336,6 +348,7 @@ export class Engine implements VolumeEngine {
         const started = performance.now();
         try {
           await steps.apply(next, { record, facts, wanted: this.wanted(record) });
+          if (next === 'create-lv') this.unseenLvs.add(record.name);
           if (next === 'forget') this.records.delete(record.name);
           this.errors.delete(record.name);
           this.log.info(
@@ -357,6 +370,17 @@ export class Engine implements VolumeEngine {
         }
       }
       if (!acted) break;
+    }
+    if (this.unseenLvs.size > 0 && !this.stopped) {
+      // Now, not before the steps that followed lvcreate: a new volume's DRBD is up and
+      // waiting for its peer to connect meanwhile. A failed report leaves the LVs unseen:
+      // the next pass reads LVM at its start.
+      const looked = performance.now();
+      await this.observe({ lvm: true }).catch((err) =>
+        this.log.warn({ err }, 'LVM report after creating LVs failed; the next pass reads it'),
+      );
+      cost.observeMs += performance.now() - looked;
+      cost.lvmReports++;
     }
     if (cost.steps > 0)
       this.log.info(

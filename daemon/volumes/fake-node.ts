@@ -257,6 +257,14 @@ export class FakeNode implements CommandRunner {
       }
       case 'dd':
         return this.dd(args);
+      case 'blockdev': {
+        const lv = this.lvs.get(
+          String(args[args.length - 1])
+            .split('/')
+            .pop() ?? '',
+        );
+        return lv ? [0, `${lv.sizeBytes}\n`, ''] : [1, '', 'blockdev: cannot open device'];
+      }
       case 'drbdadm':
         return this.drbdadm(args);
       case 'drbdsetup':
@@ -370,8 +378,11 @@ export class FakeNode implements CommandRunner {
     const lv = this.lvs.get(of.split('/').pop() ?? '');
     if (!lv) return [1, '', `dd: failed to open '${of}'`];
     if (this.resources.has(lv.name)) this.violations.push(`dd on ${lv.name} while its DRBD resource is up`);
-    if (args.some((a) => a.startsWith('seek='))) lv.hasMd = false;
-    else lv.fs = null;
+    const seek = args.find((a) => a.startsWith('seek='));
+    const count = Number(args.find((a) => a.startsWith('count='))?.slice(6) ?? 0);
+    if (!seek) lv.fs = null;
+    // DRBD's internal metadata sits in the last MiB: only zeroes up to the very end reach it.
+    else if ((Number(seek.slice(5)) + count) * 1024 * 1024 === Number(lv.sizeBytes)) lv.hasMd = false;
     return [0, '', ''];
   }
 
@@ -597,7 +608,7 @@ export class FakeNode implements CommandRunner {
   }
 }
 
-const READ_ONLY = new Set(['lvs', 'vgs', 'blkid']);
+const READ_ONLY = new Set(['lvs', 'vgs', 'blkid', 'blockdev']);
 
 function resourceLines(kind: string, r: FakeResource): string[] {
   const done = r.done !== undefined ? ` done:${r.done}` : '';

@@ -80,6 +80,23 @@ describe('planVolume', () => {
     ['converged: nothing', facts(), []],
     ['no LV: create it', facts({ lv: null, res: null, mount: null, liveConfig: null }), ['create-lv']],
     [
+      'LV created this pass, not in a report yet: wipe it, never lvcreate again',
+      facts({
+        lv: null,
+        lvUnseen: true,
+        res: null,
+        mount: null,
+        liveConfig: null,
+        recordPatch: { wiped: false },
+      }),
+      ['wipe'],
+    ],
+    [
+      'LV created this pass, wiped: config and DRBD go on without a report',
+      facts({ lv: null, lvUnseen: true, res: null, mount: null }),
+      ['up'],
+    ],
+    [
       'LV not wiped yet: wipe before anything DRBD',
       facts({ res: null, mount: null, recordPatch: { wiped: false } }),
       ['wipe'],
@@ -179,6 +196,11 @@ describe('planVolume', () => {
     ['odd DRBD line: failed, named', facts({ resOdd: 'unknown disk value "Weird"' }), { error: /Weird/ }],
     ['thick spec over a thin LV: failed', facts({ specPatch: { thin: false } }), { error: /thick LV/ }],
     ['delete: unmount first', facts({ recordPatch: { deleting: true } }), ['unmount']],
+    [
+      'delete of an LV no report has shown yet: waits (never forgets it)',
+      facts({ mount: null, res: null, lv: null, lvUnseen: true, recordPatch: { deleting: true } }),
+      { waiting: /not in an LVM report/ },
+    ],
     ['delete: then Secondary', facts({ mount: null, recordPatch: { deleting: true } }), ['demote']],
     ['delete: then down', facts({ mount: null, res: res({}), recordPatch: { deleting: true } }), ['down']],
     [

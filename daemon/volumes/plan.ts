@@ -29,6 +29,8 @@ export type StepKind =
 export interface VolumeFacts {
   record: VolumeRecord;
   lv: LvInfo | null;
+  /** No LV in the report, but this engine created it since (lvcreate succeeded). */
+  lvUnseen?: boolean;
   lvOdd: string | null;
   res: ResourceState | null;
   resOdd: string | null;
@@ -86,6 +88,8 @@ function planDelete(f: VolumeFacts): VolumePlan {
   if (f.res) return step('down');
   // An odd row still names an LV: leave it alone rather than guess.
   if (f.lvOdd) return fail(`LV ${f.record.name}: ${f.lvOdd}`);
+  // Never forget a volume whose LV only lvcreate has vouched for: removal needs a report.
+  if (f.lvUnseen) return wait('the LV just created is not in an LVM report yet');
   if (f.lv) {
     if (!f.lv.tags.includes(f.ownerTag)) return fail(`LV ${f.lv.name} is not tagged "${f.ownerTag}"`);
     // Its ends are zeroed before removal: that needs the device (inactive after a reboot
@@ -101,22 +105,25 @@ function planPresent(f: VolumeFacts): VolumePlan {
   const { record, lv } = f;
   const spec = record.spec;
   if (f.lvOdd) return fail(`LV ${record.name}: ${f.lvOdd}`);
-  if (!lv) return step('create-lv');
-  if (!lv.tags.includes(f.ownerTag))
-    return fail(`LV ${lv.vg}/${lv.name} exists but is not tagged "${f.ownerTag}": xlss does not touch it`);
-  const isThin = lv.attr.volumeType === 'thin' && lv.origin === null;
-  const isThick = lv.attr.volumeType === 'plain' || lv.attr.volumeType === 'origin';
-  if (spec.thin ? !isThin || lv.pool !== f.thinPool : !isThick)
-    return fail(
-      `LV ${lv.name} is ${lv.attr.raw}, not the ${spec.thin ? `thin LV in ${f.thinPool}` : 'thick LV'} the spec wants`,
-    );
-  // After a reboot the LV may be inactive (nothing autoactivated the VG): no device for DRBD.
-  if (lv.active === false) return step('activate-lv');
+  if (!lv && !f.lvUnseen) return step('create-lv');
+  if (lv) {
+    if (!lv.tags.includes(f.ownerTag))
+      return fail(`LV ${lv.vg}/${lv.name} exists but is not tagged "${f.ownerTag}": xlss does not touch it`);
+    const isThin = lv.attr.volumeType === 'thin' && lv.origin === null;
+    const isThick = lv.attr.volumeType === 'plain' || lv.attr.volumeType === 'origin';
+    if (spec.thin ? !isThin || lv.pool !== f.thinPool : !isThick)
+      return fail(
+        `LV ${lv.name} is ${lv.attr.raw}, not the ${spec.thin ? `thin LV in ${f.thinPool}` : 'thick LV'} the spec wants`,
+      );
+    // After a reboot the LV may be inactive (nothing autoactivated the VG): no device for DRBD.
+    if (lv.active === false) return step('activate-lv');
+  }
   if (!record.wiped) return step('wipe');
   if (f.wantedConfig === null && f.liveConfig === null)
     return fail('no peer to replicate with: DRBD 8.4 needs exactly two nodes');
   if (f.wantedConfig !== null && f.liveConfig !== f.wantedConfig) return step('write-config');
-  if (lv.sizeBytes < BigInt(spec.sizeBytes)) return step('extend-lv');
+  // An unseen LV was just made at the spec's size (lvcreate rounds up, never down).
+  if (lv && lv.sizeBytes < BigInt(spec.sizeBytes)) return step('extend-lv');
   if (f.resOdd) return fail(`DRBD ${record.name}: ${f.resOdd}`);
   if (!f.res) return step('up');
   if (f.wantedConfig !== null && record.adjustedConfig !== f.wantedConfig) return step('adjust');

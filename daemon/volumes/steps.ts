@@ -93,7 +93,7 @@ export class StepRunner {
       case 'wipe':
         // Only ever before create-md: LVM zeroes the first 4 KiB at most, and a stale DRBD
         // superblock at the end of a reused extent range would be taken as this volume's.
-        await this.zeroEnds(name, facts.lv?.sizeBytes ?? 0n);
+        await this.zeroEnds(name);
         await this.save({ ...record, wiped: true });
         return;
       case 'write-config':
@@ -154,7 +154,7 @@ export class StepRunner {
         return;
       case 'remove-lv':
         // DRBD's metadata goes first, so the extents never come back with it.
-        if (facts.lv) await this.zeroEnds(name, facts.lv.sizeBytes);
+        if (facts.lv) await this.zeroEnds(name);
         await lvm.removeLv({ vg: config.vg, name });
         return;
       case 'remove-config':
@@ -170,11 +170,17 @@ export class StepRunner {
     return this.d.save(record);
   }
 
-  private async zeroEnds(name: string, sizeBytes: bigint): Promise<void> {
-    const totalMiB = sizeBytes / MiB;
+  private async zeroEnds(name: string): Promise<void> {
+    const dev = lvPath(this.d.config, name);
+    // The device's own size, not a report's: the end is where DRBD's metadata would be.
+    const size = (
+      await this.d.runner.run('blockdev', ['--getsize64', dev], { readOnly: true })
+    ).stdout.trim();
+    if (!/^[0-9]{1,20}$/.test(size))
+      throw new Error(`blockdev --getsize64 ${dev} said ${JSON.stringify(size)}`);
+    const totalMiB = BigInt(size) / MiB;
     const n = totalMiB < WIPE_MIB ? totalMiB : WIPE_MIB;
     if (n === 0n) return;
-    const dev = lvPath(this.d.config, name);
     const base = [
       `if=/dev/zero`,
       `of=${dev}`,

@@ -3,7 +3,8 @@
  * commands it needs, run by hand one after the other and each timed inside its guest
  * (guest/time-commands.mjs, so the lab's exec round trip is not counted). The same
  * commands the daemon runs, its safety checks included (issue 7 requires them): on both
- * nodes lvcreate (thin, tagged), the two 8 MiB wipes at the LV's ends, `drbdadm dump` of
+ * nodes lvcreate (thin, tagged), blockdev --getsize64 (where the device ends) and the two
+ * 8 MiB wipes at the LV's ends, `drbdadm dump` of
  * the `.res` (the check before it goes live), `dump-md` (create-md only without valid
  * metadata), create-md, up; then on the Primary wait-connect, get-gi (no initial sync
  * only for two new disks), new-current-uuid --clear-bitmap, primary. The sum is the
@@ -103,6 +104,8 @@ export async function bareProvision(
       ...`lvcreate --yes --type thin --addtag xlss --name ${name}`.split(' '),
       ...`--virtualsize ${sizeBytes}b --thinpool ${BENCH_POOL} ${BENCH_VG}`.split(' '),
     ],
+    // The daemon zeroes where the device ends, as blockdev says (not a report's size).
+    ['blockdev', '--getsize64', disk],
     wipe,
     [...wipe, `seek=${sizeMiB - WIPE_MIB}`],
     adm('dump', name),
