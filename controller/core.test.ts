@@ -280,6 +280,37 @@ describe('controller core against fake daemons', () => {
     const primaries = ['n1', 'n2', 'n3'].filter((n) => h.cluster.volume(n, 'vol1')?.role === 'Primary');
     expect(primaries).toEqual(['n1']);
     expect(h.cluster.write('n1', 'vol1').result).toBe('acked');
+    // The operator sees why, once for this outage, not once per tick.
+    const held = (await h.core.events({ volume: 'vol1' })).filter((e) => e.type === 'failover.held');
+    expect(held).toHaveLength(1);
+    expect(held[0]).toMatchObject({ node: 'n1' });
+    expect(held[0]?.message).toMatch(/^no failover from n1: n\d still sees n1 connected/);
+    await h.core.stop();
+  });
+
+  it('a slow Primary whose link alone is cut asks fence-peer: alive, so no early failover while it is only suspect', async () => {
+    const h = await harness(['n1', 'n2', 'n3']);
+    await h.core.createVolume(vol('vol1', { preferredNode: 'n1' }));
+    const secondary = (await h.core.getVolume('vol1'))?.schedulingHint[1] as string;
+    await h.after(1000);
+    // Its polls time out (suspect after two), and its replication link goes down: the
+    // survivor reports the loss, which alone would be the early failover.
+    // The peer's outdate, which the fence-peer answer waits for, hangs: the question is
+    // asked and not answered yet, and the peer stays UpToDate (a failover candidate).
+    h.cluster.hideFromController('n1');
+    h.cluster.hangOnMutation(1, { applied: false });
+    void h.cluster.cutLink('n1', secondary);
+    await vi.waitUntil(() => h.cluster.fenceAsks.some((a) => a.node === 'n1'), {
+      timeout: 2000,
+      interval: 5,
+    });
+    await h.after(1000);
+    await h.after(1000);
+    await h.after(1000);
+    expect((await h.core.getNode('n1'))?.health).toBe('suspect');
+    expect(h.cluster.volume(secondary, 'vol1')?.disk).toBe('UpToDate');
+    expect((await h.core.getVolume('vol1'))?.primary).toBe('n1');
+    expect(h.cluster.calls.filter((c) => c.method === 'promote')).toEqual([]);
     await h.core.stop();
   });
 

@@ -60,6 +60,8 @@ function eventView(e: EventRecord): EventView {
 export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHandle {
   const { config } = deps;
   const now = deps.now ?? Date.now;
+  /** The last fence-peer call per volume (who, when): a Primary that asks is alive. */
+  const fenceAsks = new Map<string, { node: string; at: number }>();
   const log = deps.log.child({ component: 'controller' });
   const store = openSqliteStore(config.databasePath);
   const health = new HealthMonitor({
@@ -174,6 +176,8 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       }),
       strays,
       clusterMajorityOnline: onlineCount * 2 > nodes.length,
+      now: now(),
+      primaryFenceAskAt: fenceAsks.get(name)?.node === v.primary ? (fenceAsks.get(name)?.at ?? null) : null,
     };
   }
 
@@ -601,6 +605,8 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     },
 
     async fence(ask: FenceAsk): Promise<FenceAnswer> {
+      // Proof of life for the failover decision: a dead Primary asks nothing.
+      fenceAsks.set(ask.volume, { node: ask.node, at: now() });
       // No volume lock: the asking Primary is frozen until we answer, and an action
       // holding the lock may be what made it ask.
       const decide = (result: 'not-tried' | 'outdated' | 'unreachable' | 'refused') => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { VolumeStatus } from '../daemon/api/schemas.js';
-import { decideVolume, type FailoverAction, type ReplicaFacts, type VolumeFacts } from './failover.js';
+import {
+  decideVolume,
+  EARLY_FAILOVER_GRACE_MS,
+  type FailoverAction,
+  type ReplicaFacts,
+  type VolumeFacts,
+} from './failover.js';
 
 type Drbd = NonNullable<VolumeStatus['observed']['drbd']>;
 
@@ -231,6 +237,46 @@ describe('decideVolume: the failover decision table', () => {
       scenario:
         'early: Primary suspect (missed polls) and the survivor, polled after it, lost its connection → promote before the timeout',
       facts: facts([primaryGone('suspect'), peer(lostConnection, sawItLost)]),
+      expect: (a) => expect(kinds(a)).toEqual(['promote-survivor', 're-replicate']),
+    },
+    {
+      scenario: 'early: the loss was seen less than the grace ago (a live Primary may still ask) → wait',
+      facts: facts([primaryGone('suspect'), peer(lostConnection, sawItLost)], {
+        now: 1500 + EARLY_FAILOVER_GRACE_MS - 1,
+      }),
+      expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
+      scenario: 'early: the grace is over and the Primary asked nothing → promote',
+      facts: facts([primaryGone('suspect'), peer(lostConnection, sawItLost)], {
+        now: 1500 + EARLY_FAILOVER_GRACE_MS,
+        primaryFenceAskAt: null,
+      }),
+      expect: (a) => expect(kinds(a)).toEqual(['promote-survivor', 're-replicate']),
+    },
+    {
+      scenario:
+        'early: the suspect Primary asked the fence-peer question around the loss: alive and frozen, the fence path answers it → no failover',
+      facts: facts([primaryGone('suspect'), peer(lostConnection, sawItLost)], {
+        now: 60_000,
+        primaryFenceAskAt: 1700,
+      }),
+      expect: (a) => expect(kinds(a)).toEqual(['hold']),
+    },
+    {
+      scenario: 'early: a fence-peer call long before this loss says nothing about now → promote',
+      facts: facts([primaryGone('suspect'), peer(lostConnection, sawItLost)], {
+        now: 60_000,
+        primaryFenceAskAt: 1500 - 10_001,
+      }),
+      expect: (a) => expect(kinds(a)).toEqual(['promote-survivor', 're-replicate']),
+    },
+    {
+      scenario: 'offline by heartbeat: a fence-peer call does not hold the failover (the timeout path)',
+      facts: facts([primaryGone(), peer(lostConnection, sawItLost)], {
+        now: 60_000,
+        primaryFenceAskAt: 1700,
+      }),
       expect: (a) => expect(kinds(a)).toEqual(['promote-survivor', 're-replicate']),
     },
     {

@@ -42,7 +42,23 @@ export interface VolumeFacts {
   strays: string[];
   /** The controller sees a majority of all registered nodes online. */
   clusterMajorityOnline: boolean;
+  /** Controller clock now (these facts were taken now). */
+  now?: number;
+  /** When the Primary of record last asked the fence-peer question for this volume. */
+  primaryFenceAskAt?: number | null;
 }
+
+/**
+ * The early path (a suspect Primary, before it is offline) waits this long after the
+ * survivor's connection loss was seen: a live Primary that lost its peer calls fence-peer
+ * within about DRBD's ping timeout, and that call, not a slow poll, says whether it lives.
+ * Seen in the lab at load 2.6: a Primary suspect by two slow polls while its replication
+ * link alone was cut was failed over 1.1 s before its fence-peer call arrived (safe, as
+ * it stayed frozen, but needless). Short, because a crash's failover waits for it too.
+ */
+export const EARLY_FAILOVER_GRACE_MS = 1000;
+/** A fence-peer call this long before the connection loss was seen still counts. */
+const FENCE_ASK_SLACK_MS = 10_000;
 
 export type FailoverAction =
   | { kind: 'promote-survivor'; lost: string; survivor: string; epoch: number }
@@ -57,7 +73,12 @@ export type FailoverAction =
   | { kind: 'split-brain'; nodes: string[] }
   | { kind: 'restore-from-backup'; lost: string[] }
   | { kind: 'set-phase'; phase: VolumePhase; message: string | null }
-  | { kind: 'hold'; reason: string };
+  /**
+   * No action now, and why. `lostPrimary`: the Primary is gone (offline, or suspect and
+   * confirmed by its peer) and the failover is held back: an operator should see it
+   * (`failover.held`), once per outage (`since`: the Primary's last answer).
+   */
+  | { kind: 'hold'; reason: string; lostPrimary?: { node: string; since: number | null } };
 
 const BUSY: ReadonlySet<VolumePhase> = new Set(['creating', 'deleting', 'failing-over']);
 
@@ -109,7 +130,10 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
 
   // Gone by heartbeat timeout, or early: suspect (silent for a few polls) while a peer
   // that answered after it, and could take over now, says its DRBD connection to the
-  // Primary went from up to lost. Anything short of that waits for the timeout.
+  // Primary went from up to lost, at least EARLY_FAILOVER_GRACE_MS ago, and the Primary
+  // has not asked the fence-peer question since. Anything short of that waits for the
+  // timeout.
+  const askedAt = f.primaryFenceAskAt ?? null;
   const confirmedByPeer =
     primary.health === 'suspect' &&
     others.some(
@@ -118,21 +142,23 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
         s.view?.observed.drbd != null &&
         !connected(s.view) &&
         s.connectionLostAt !== null &&
+        (f.now === undefined || f.now - s.connectionLostAt >= EARLY_FAILOVER_GRACE_MS) &&
+        // The Primary asked: alive, frozen, and answered through the fence path instead.
+        (askedAt === null || askedAt < s.connectionLostAt - FENCE_ASK_SLACK_MS) &&
         s.lastOkAt !== null &&
         s.lastOkAt > (primary.lastOkAt ?? Number.NEGATIVE_INFINITY) &&
         s.outdatedAtEpoch === null &&
         disk(s.view) === 'UpToDate',
     );
   if (primary.health === 'offline' || confirmedByPeer) {
+    const lostPrimary = { node: primary.node, since: primary.lastOkAt };
+    const held = (reason: string): FailoverAction => ({ kind: 'hold', reason, lostPrimary });
     const survivors = others.filter(online);
     if (survivors.length === 0) {
       if (others.some((r) => r.health === 'suspect' || r.health === 'unknown'))
-        return [...actions, { kind: 'hold', reason: 'waiting for the other replica to be confirmed gone' }];
+        return [...actions, held('waiting for the other replica to be confirmed gone')];
       if (!f.clusterMajorityOnline)
-        return [
-          ...actions,
-          { kind: 'hold', reason: 'controller sees neither the Primary nor a majority of nodes' },
-        ];
+        return [...actions, held('controller sees neither the Primary nor a majority of nodes')];
       const lost = active.map((r) => r.node);
       actions.push({
         kind: 'set-phase',
@@ -147,10 +173,7 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
       if (connected(s.view))
         return [
           ...actions,
-          {
-            kind: 'hold',
-            reason: `${s.node} still sees ${primary.node} connected: controller is cut off from it`,
-          },
+          held(`${s.node} still sees ${primary.node} connected: controller is cut off from it`),
         ];
     }
     const candidate = survivors.find(
@@ -162,10 +185,7 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
     // failed ('node2 disk Unknown') when its Primary's node went silent for 10 s.
     const unseen = survivors.filter((s) => !s.view?.observed.drbd && s.outdatedAtEpoch === null);
     if (!candidate && unseen.length > 0)
-      return [
-        ...actions,
-        { kind: 'hold', reason: `waiting for the DRBD state of ${unseen.map((s) => s.node).join(', ')}` },
-      ];
+      return [...actions, held(`waiting for the DRBD state of ${unseen.map((s) => s.node).join(', ')}`)];
     if (!candidate) {
       const why = survivors.map(
         (s) => `${s.node} disk ${disk(s.view)}${s.outdatedAtEpoch !== null ? ' (outdated)' : ''}`,

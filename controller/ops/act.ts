@@ -25,12 +25,16 @@ export async function act(d: ActDeps, volume: string, action: FailoverAction): P
   const v = ctx.store.getVolume(volume);
   if (!v) return;
   switch (action.kind) {
-    case 'hold':
-      if (!d.noticed.has(`${volume}:hold:${action.reason}`)) {
-        d.noticed.add(`${volume}:hold:${action.reason}`);
-        ctx.log.info({ volume, reason: action.reason }, 'no failover');
-      }
+    case 'hold': {
+      const lost = action.lostPrimary;
+      const key = `${volume}:hold:${action.reason}:${lost?.since ?? ''}`;
+      if (d.noticed.has(key)) return;
+      d.noticed.add(key);
+      ctx.log.info({ volume, reason: action.reason }, 'no failover');
+      if (lost)
+        ctx.event('failover.held', volume, lost.node, `no failover from ${lost.node}: ${action.reason}`);
       return;
+    }
     case 'set-phase': {
       const message = keepRestoreNotice(v.message, action.message);
       if (v.phase === action.phase && v.message === message) return;
