@@ -37,6 +37,7 @@ describe('DrbdAdm verbs', () => {
     ['resize', (a: DrbdAdm) => a.resize('r0'), ['resize', 'r0']],
     ['invalidate', (a: DrbdAdm) => a.invalidate('r0'), ['invalidate', 'r0']],
     ['resume-io', (a: DrbdAdm) => a.resumeIo('r0'), ['resume-io', 'r0']],
+    ['detach --force', (a: DrbdAdm) => a.forceDetach('r0'), ['detach', '--force', 'r0']],
     ['apply-al', (a: DrbdAdm) => a.applyAl('r0'), ['apply-al', 'r0']],
     ['create-md', (a: DrbdAdm) => a.createMd('r0', { force: true }), ['create-md', '--force', 'r0']],
     ['create-md no force', (a: DrbdAdm) => a.createMd('r0', { force: false }), ['create-md', 'r0']],

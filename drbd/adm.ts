@@ -227,6 +227,15 @@ export class DrbdAdm {
   }
 
   /**
+   * Drops the backing disk at once, even with I/O pending or frozen. On a Primary frozen by
+   * fencing with no peer, a resume-io after it fails the held writes (EIO: "neither local
+   * nor remote data") instead of completing them: only for a copy being thrown away.
+   */
+  forceDetach(resource: string): Promise<VerbResult> {
+    return this.simple('detach', resource, ['--force']);
+  }
+
+  /**
    * Marks both sides in sync without a resync (brand-new, zeroed or thin volumes).
    * drbdadm 9 insists on a volume (`res/vnr`); 8.4 accepts the same form.
    */

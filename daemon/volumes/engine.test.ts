@@ -360,6 +360,29 @@ describe('volume engine on a fake node', () => {
     expect(await engine.get('vol0')).toMatchObject({ state: 'ready', error: null });
   });
 
+  it('deleting a Primary frozen by fencing fails its held writes (detach --force, resume-io), then unmounts and removes it', async () => {
+    const node = new FakeNode();
+    const dir = await tempDir();
+    const { engine } = await engineOn(node, dir);
+    await engine.put('vol0', sampleVolumeSpec(0));
+    await engine.reconcileNow();
+    // Cut off and failed over elsewhere: DRBD froze it, the controller denies, then cleans up.
+    node.setPeerConnected('vol0', false);
+    node.patch('vol0', { suspended: 'fencing' });
+    await new Promise((r) => setTimeout(r, 20));
+    await engine.delete('vol0', { force: true });
+    const adm = node
+      .argsOf('drbdadm')
+      .map((a) => a.filter((x) => !x.startsWith('/') && x !== '-c').join(' '));
+    const detach = adm.indexOf('detach --force vol0');
+    expect(detach).toBeGreaterThanOrEqual(0);
+    expect(adm.indexOf('resume-io vol0')).toBeGreaterThan(detach);
+    expect(node.failedHeldWrites).toEqual(['vol0']);
+    expect(node.violations).toEqual([]);
+    expect(node.lvs.has('vol0')).toBe(false);
+    expect(await engine.get('vol0')).toBeNull();
+  });
+
   it('delete reads the LVM report only before and after removing the LV, not once per step', async () => {
     const node = new FakeNode();
     const dir = await tempDir();

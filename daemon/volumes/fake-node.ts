@@ -64,6 +64,8 @@ export class FakeNode implements CommandRunner {
   readonly resources = new Map<string, FakeResource>();
   readonly mounts = new Map<string, { path: string; fstype: string }>();
   readonly violations: string[] = [];
+  /** Resources whose writes held by fencing were failed (resume-io without disk or peer). */
+  readonly failedHeldWrites: string[] = [];
   /** The simulated peer: present and fresh (just-created metadata), or absent. */
   peer: 'fresh' | 'absent' = 'fresh';
   /** Primary --force on a thick volume leaves a resync running until finishSync(). */
@@ -291,7 +293,14 @@ export class FakeNode implements CommandRunner {
         return [0, '', ''];
       }
       case 'umount': {
-        for (const [dev, m] of this.mounts) if (m.path === args[0]) this.mounts.delete(dev);
+        for (const [dev, m] of this.mounts) {
+          if (m.path !== args[0]) continue;
+          const frozen = [...this.resources.values()].find(
+            (r) => `/dev/drbd${r.minor}` === dev && (r.suspended ?? 'no') !== 'no',
+          );
+          if (frozen) this.violations.push(`umount of ${dev} with I/O frozen (hangs on a real node)`);
+          this.mounts.delete(dev);
+        }
         return [0, '', ''];
       }
       default:
@@ -489,7 +498,19 @@ export class FakeNode implements CommandRunner {
       }
       case 'resume-io':
         if (!res) return [10, '', `${name}: No such resource`];
+        // With neither a disk nor a connected peer the held writes fail; else they complete.
+        if (
+          res.suspended !== 'no' &&
+          (res.disk === 'Diskless' || res.disk === 'Failed') &&
+          res.connection !== 'Connected'
+        )
+          this.failedHeldWrites.push(name);
         res.suspended = 'no';
+        this.emit(res);
+        return [0, '', ''];
+      case 'detach':
+        if (!res) return [10, '', `${name}: No such resource`];
+        res.disk = 'Diskless';
         this.emit(res);
         return [0, '', ''];
       case 'outdate':

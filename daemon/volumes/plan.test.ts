@@ -197,6 +197,23 @@ describe('planVolume', () => {
     ['thick spec over a thin LV: failed', facts({ specPatch: { thin: false } }), { error: /thick LV/ }],
     ['delete: unmount first', facts({ recordPatch: { deleting: true } }), ['unmount']],
     [
+      'delete of a Primary frozen by fencing: fail its held writes before anything (umount would hang)',
+      facts({
+        res: {
+          ...res({
+            role: 'Primary',
+            conn: 'Connecting',
+            peerRole: 'Unknown',
+            peerDisk: 'DUnknown',
+            repl: 'Off',
+          }),
+          suspended: 'fencing',
+        },
+        recordPatch: { deleting: true },
+      }),
+      ['fail-frozen-io'],
+    ],
+    [
       'delete of an LV no report has shown yet: waits (never forgets it)',
       facts({ mount: null, res: null, lv: null, lvUnseen: true, recordPatch: { deleting: true } }),
       { waiting: /not in an LVM report/ },

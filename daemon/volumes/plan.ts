@@ -15,6 +15,7 @@ export type StepKind =
   | 'initial-sync'
   | 'drbd-resize'
   | 'resume-io'
+  | 'fail-frozen-io'
   | 'promote'
   | 'mount'
   | 'grow-fs'
@@ -83,6 +84,10 @@ export function planVolume(f: VolumeFacts): VolumePlan {
 }
 
 function planDelete(f: VolumeFacts): VolumePlan {
+  // A Primary frozen by fencing that is being deleted (the controller failed it over and
+  // cleans it up): its held writes must fail, never complete (they would be acknowledged
+  // and then thrown away), and until they do, umount and demote hang in the kernel.
+  if (f.res && frozenByFencing(f.res)) return step('fail-frozen-io');
   if (f.mount) return step('unmount');
   if (f.res?.role === 'Primary') return step('demote');
   if (f.res) return step('down');

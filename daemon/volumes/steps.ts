@@ -122,6 +122,18 @@ export class StepRunner {
       case 'resume-io':
         await this.resumeIo(name, record);
         return;
+      case 'fail-frozen-io': {
+        // Disk first: with neither disk nor peer, resume-io fails the held writes (EIO).
+        const disk = deviceOf(facts.res)?.disk;
+        if (disk !== 'Diskless' && disk !== 'Failed') await this.adm(name).forceDetach(name);
+        await this.adm(name).resumeIo(name);
+        this.d.log.warn(
+          { volume: name },
+          'deleting a Primary frozen by fencing: its held writes failed (EIO), none acknowledged',
+        );
+        await this.settle((s) => s[name]?.suspended === 'no');
+        return;
+      }
       case 'promote':
         await this.adm(name).primary(name);
         await this.settle((s) => s[name]?.role === 'Primary');
