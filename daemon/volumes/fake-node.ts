@@ -508,6 +508,11 @@ export class FakeNode implements CommandRunner {
         res.suspended = 'no';
         this.emit(res);
         return [0, '', ''];
+      case 'connect':
+        if (!res) return [10, '', `${name}: No such resource`];
+        if (res.connection === 'StandAlone') res.connection = 'Connecting';
+        this.emit(res);
+        return [0, '', ''];
       case 'detach':
         if (!res) return [10, '', `${name}: No such resource`];
         res.disk = 'Diskless';

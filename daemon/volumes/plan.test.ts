@@ -121,6 +121,35 @@ describe('planVolume', () => {
     ],
     ['UpToDate Secondary, peer Secondary: promote', facts({ res: res({}), mount: null }), ['promote']],
     [
+      'Primary whose DRBD gave up on its peer (StandAlone): connect again',
+      facts({
+        res: res({
+          role: 'Primary',
+          conn: 'StandAlone',
+          peerRole: 'Unknown',
+          peerDisk: 'DUnknown',
+          repl: 'Off',
+        }),
+      }),
+      ['connect'],
+    ],
+    [
+      'StandAlone after a split brain: left for an operator',
+      facts({
+        res: {
+          ...res({
+            role: 'Primary',
+            conn: 'StandAlone',
+            peerRole: 'Unknown',
+            peerDisk: 'DUnknown',
+            repl: 'Off',
+          }),
+          lastHelper: { helper: 'split-brain', status: 0 },
+        },
+      }),
+      [],
+    ],
+    [
       'peer Primary: never promote',
       facts({ res: res({ peerRole: 'Primary' }), mount: null }),
       { waiting: /peer is Primary/ },

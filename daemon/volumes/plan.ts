@@ -16,6 +16,7 @@ export type StepKind =
   | 'drbd-resize'
   | 'resume-io'
   | 'fail-frozen-io'
+  | 'connect'
   | 'promote'
   | 'mount'
   | 'grow-fs'
@@ -149,6 +150,13 @@ function planPresent(f: VolumeFacts): VolumePlan {
       return wait('I/O frozen: the fence-peer handler is asking the controller');
     return step('resume-io');
   }
+
+  // DRBD never retries a connection it gave up on (StandAlone), e.g. after a handshake
+  // broken off by a stale peer: seen in the lab when a failed-over Primary's old node came
+  // back and connected to the new Primary just before its cleanup took it down. After a
+  // split brain it stays for an operator.
+  if (spec.peer && (!peer || peer.connection === 'StandAlone') && res.lastHelper?.helper !== 'split-brain')
+    return step('connect');
 
   // A brand-new volume: both sides connected, both Inconsistent, no resync chosen by
   // DRBD. The side that is to be Primary decides (after checking its generation ids).

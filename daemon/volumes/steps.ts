@@ -122,6 +122,10 @@ export class StepRunner {
       case 'resume-io':
         await this.resumeIo(name, record);
         return;
+      case 'connect':
+        this.d.log.warn({ volume: name }, 'DRBD gave up on its peer (StandAlone): connecting again');
+        await this.adm(name).connect(name);
+        return;
       case 'fail-frozen-io': {
         // Disk first: with neither disk nor peer, resume-io fails the held writes (EIO).
         const disk = deviceOf(facts.res)?.disk;
