@@ -455,6 +455,19 @@ describe('controller core against fake daemons', () => {
     await h.core.stop();
   });
 
+  it('a delete without force of a volume not in use (nothing mounted) demotes its Primary, then deletes it', async () => {
+    const h = await harness(['n1', 'n2']);
+    await h.core.createVolume(vol('vol1', { preferredNode: 'n2', filesystem: null, mountPoint: null }));
+    await h.after(1000); // a heartbeat: the controller has seen the Primary unmounted
+    await h.core.deleteVolume('vol1', { force: false });
+    expect(await h.core.getVolume('vol1')).toBeNull();
+    const calls = h.cluster.calls.filter(
+      (c) => c.node === 'n2' && ['demote', 'deleteVolume'].includes(c.method),
+    );
+    expect(calls.map((c) => c.method)).toEqual(['demote', 'deleteVolume']);
+    await h.core.stop();
+  });
+
   it("keeps a deleted volume's minor and port until every daemon confirmed deletion", async () => {
     const h = await harness(['n1', 'n2']);
     await h.core.createVolume(vol('vol1'));

@@ -202,8 +202,20 @@ export async function runDelete(ctx: CoreContext, op: OperationRecord): Promise<
   const replicas = [...ctx.store.listReplicas(op.volume)].sort(
     (a, b) => Number(b.node === primary) - Number(a.node === primary),
   );
+  const epoch = ctx.store.getVolume(op.volume)?.epoch ?? 0;
   for (const r of replicas) {
     try {
+      // Not in use (nothing mounted on its Primary): made Secondary first, so a delete
+      // without force does not stop at "Primary" (every volume has one). A mounted one
+      // is left as it is: its daemon refuses, naming the mount.
+      const seen = ctx.health.get(r.node)?.volumes.get(op.volume);
+      if (
+        !force &&
+        r.node === primary &&
+        seen?.observed.drbd?.role === 'Primary' &&
+        seen.observed.mount === null
+      )
+        await ctx.client(r.node).demote(op.volume, epoch);
       await ctx.client(r.node).deleteVolume(op.volume, { force });
       ctx.store.transaction(() => {
         ctx.store.removeReplica(op.volume, r.node);
