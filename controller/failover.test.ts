@@ -267,7 +267,7 @@ describe('decideVolume: the failover decision table', () => {
       scenario: 'early: a fence-peer call long before this loss says nothing about now → promote',
       facts: facts([primaryGone('suspect'), peer(lostConnection, sawItLost)], {
         now: 60_000,
-        primaryFenceAskAt: 1500 - 10_001,
+        primaryFenceAskAt: 1500 - 2001,
       }),
       expect: (a) => expect(kinds(a)).toEqual(['promote-survivor', 're-replicate']),
     },

@@ -57,8 +57,13 @@ export interface VolumeFacts {
  * it stayed frozen, but needless). Short, because a crash's failover waits for it too.
  */
 export const EARLY_FAILOVER_GRACE_MS = 1000;
-/** A fence-peer call this long before the connection loss was seen still counts. */
-const FENCE_ASK_SLACK_MS = 10_000;
+/**
+ * A fence-peer call this long before the connection loss was seen still counts (the
+ * controller sees the survivor's loss up to a poll late). Not longer: an older call is
+ * about an earlier flap (seen in the failover bench with 10 s: a Primary's call when its
+ * peer rejoined, 8 s before the crash, held the early path and detection took 7 s).
+ */
+const FENCE_ASK_SLACK_MS = 2000;
 
 export type FailoverAction =
   | { kind: 'promote-survivor'; lost: string; survivor: string; epoch: number }
@@ -131,8 +136,8 @@ export function decideVolume(f: VolumeFacts): FailoverAction[] {
   // Gone by heartbeat timeout, or early: suspect (silent for a few polls) while a peer
   // that answered after it, and could take over now, says its DRBD connection to the
   // Primary went from up to lost, at least EARLY_FAILOVER_GRACE_MS ago, and the Primary
-  // has not asked the fence-peer question since. Anything short of that waits for the
-  // timeout.
+  // has not asked the fence-peer question since (give or take a poll). Anything short of
+  // that waits for the timeout.
   const askedAt = f.primaryFenceAskAt ?? null;
   const confirmedByPeer =
     primary.health === 'suspect' &&
