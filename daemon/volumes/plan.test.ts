@@ -75,6 +75,10 @@ function facts(o: Partial<VolumeFacts> & { recordPatch?: object; specPatch?: obj
   };
 }
 
+/** A Primary whose peer is not connected (`conn`): peer role and disk unknown, no replication. */
+const withoutPeer = (conn: string) =>
+  res({ role: 'Primary', conn, peerRole: 'Unknown', peerDisk: 'DUnknown', repl: 'Off' });
+
 describe('planVolume', () => {
   const rows: [string, VolumeFacts, string[] | { error: RegExp } | { waiting: RegExp }][] = [
     ['converged: nothing', facts(), []],
@@ -123,13 +127,7 @@ describe('planVolume', () => {
     [
       'Primary whose DRBD gave up on its peer (StandAlone): connect again',
       facts({
-        res: res({
-          role: 'Primary',
-          conn: 'StandAlone',
-          peerRole: 'Unknown',
-          peerDisk: 'DUnknown',
-          repl: 'Off',
-        }),
+        res: withoutPeer('StandAlone'),
       }),
       ['connect'],
     ],
@@ -137,13 +135,7 @@ describe('planVolume', () => {
       'StandAlone after a split brain: left for an operator',
       facts({
         res: {
-          ...res({
-            role: 'Primary',
-            conn: 'StandAlone',
-            peerRole: 'Unknown',
-            peerDisk: 'DUnknown',
-            repl: 'Off',
-          }),
+          ...withoutPeer('StandAlone'),
           lastHelper: { helper: 'split-brain', status: 0 },
         },
       }),
@@ -191,13 +183,7 @@ describe('planVolume', () => {
       'LV grown, peer away: waits and says so',
       facts({
         lv: thinLv(128 * MiB),
-        res: res({
-          role: 'Primary',
-          conn: 'Connecting',
-          peerRole: 'Unknown',
-          peerDisk: 'DUnknown',
-          repl: 'Off',
-        }),
+        res: withoutPeer('Connecting'),
         specPatch: { sizeBytes: 128 * MiB },
         recordPatch: { drbdGrownTo: 64 * MiB, fsGrownTo: 64 * MiB },
       }),
@@ -229,13 +215,7 @@ describe('planVolume', () => {
       'delete of a Primary frozen by fencing: fail its held writes before anything (umount would hang)',
       facts({
         res: {
-          ...res({
-            role: 'Primary',
-            conn: 'Connecting',
-            peerRole: 'Unknown',
-            peerDisk: 'DUnknown',
-            repl: 'Off',
-          }),
+          ...withoutPeer('Connecting'),
           suspended: 'fencing',
         },
         recordPatch: { deleting: true },
