@@ -94,7 +94,12 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
   // Bumped whenever a volume was acted on: views polled before that are stale for it.
   let generation = 0;
   const touched = new Map<string, number>();
-  async function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /** `touches`: whether what ran may have changed the volume (a decision that only held did not). */
+  async function withLock<T>(
+    name: string,
+    fn: () => Promise<T>,
+    touches: () => boolean = () => true,
+  ): Promise<T> {
     const prev = chains.get(name) ?? Promise.resolve();
     let release: () => void = () => {};
     const mine = new Promise<void>((r) => {
@@ -106,7 +111,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     try {
       return await fn();
     } finally {
-      touched.set(name, ++generation);
+      if (touches()) touched.set(name, ++generation);
       release();
       if (chains.get(name) === chained) chains.delete(name);
     }
@@ -269,19 +274,28 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       if (chains.has(v.name)) continue;
       const acted = touched.get(v.name) ?? 0;
       if (store.listReplicas(v.name).some((r) => (polledGen.get(r.node) ?? 0) < acted)) continue;
-      await withLock(v.name, async () => {
-        const facts = volumeFacts(v.name, nodes);
-        if (!facts) return;
-        for (const action of decideVolume(facts)) {
-          try {
-            await act(actDeps, v.name, action);
-          } catch (err) {
-            if (!(err instanceof DaemonUnreachableError))
-              log.warn({ volume: v.name, action: action.kind, err: errorMessage(err) }, 'action failed');
-            break;
+      // A decision that only held changed nothing: the next one need not wait for every
+      // replica's node to be polled again, which for a dead Primary is its next poll
+      // deadline (doubled per miss: seconds of a failover in the lab).
+      let changed = false;
+      await withLock(
+        v.name,
+        async () => {
+          const facts = volumeFacts(v.name, nodes);
+          if (!facts) return;
+          for (const action of decideVolume(facts)) {
+            if (action.kind !== 'hold') changed = true;
+            try {
+              await act(actDeps, v.name, action);
+            } catch (err) {
+              if (!(err instanceof DaemonUnreachableError))
+                log.warn({ volume: v.name, action: action.kind, err: errorMessage(err) }, 'action failed');
+              break;
+            }
           }
-        }
-      });
+        },
+        () => changed,
+      );
     }
   }
 
