@@ -152,6 +152,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
     const v = store.getVolume(name);
     if (!v) return null;
     const replicas = store.listReplicas(name);
+    const asked = fenceAsks.get(name);
     const onlineCount = nodes.filter((n) => health.health(n.name) === 'online').length;
     const rows = new Set(replicas.map((r) => r.node));
     const strays = nodes
@@ -182,7 +183,7 @@ export function createControllerCore(deps: ControllerCoreDeps): ControllerCoreHa
       strays,
       clusterMajorityOnline: onlineCount * 2 > nodes.length,
       now: now(),
-      primaryFenceAskAt: fenceAsks.get(name)?.node === v.primary ? (fenceAsks.get(name)?.at ?? null) : null,
+      primaryFenceAskAt: asked?.node === v.primary ? asked.at : null,
     };
   }
 

@@ -150,7 +150,7 @@ const RATE_LIMITS_KIB = { minRate: [0, 4 * 1024 * 1024], maxRate: [250, 4 * 1024
 const RATE_UNIT_KIB = { '': 1, K: 1, M: 1024, G: 1024 * 1024 } as const;
 
 /** KiB/s of a rate written the way drbd.conf writes one ("10M"; no suffix is KiB/s), or null. */
-export function rateKiB(rate: string): number | null {
+function rateKiB(rate: string): number | null {
   const m = /^([0-9]{1,10})([KMG]?)$/.exec(rate);
   return m ? Number(m[1]) * RATE_UNIT_KIB[m[2] as keyof typeof RATE_UNIT_KIB] : null;
 }
